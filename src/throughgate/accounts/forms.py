@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth import get_user_model
+
+from throughgate.core.forms import DateInput
+from throughgate.core.models import AuditAction, AuditEvent
+
+
+class AuditFilterForm(forms.Form):
+    actor = forms.ModelChoiceField(
+        queryset=None, required=False, empty_label="Anyone", label="Who"
+    )
+    action = forms.ChoiceField(required=False, label="What")
+    object_type = forms.ChoiceField(required=False, label="Record type")
+    person_id = forms.IntegerField(required=False, min_value=1, label="Person number")
+    date_from = forms.DateField(required=False, label="From", widget=DateInput())
+    date_to = forms.DateField(required=False, label="To", widget=DateInput())
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["actor"].queryset = get_user_model().objects.order_by("username")
+        self.fields["action"].choices = [("", "Anything"), *AuditAction.choices]
+        types = AuditEvent.objects.order_by().values_list("object_type", flat=True).distinct()
+        self.fields["object_type"].choices = [("", "Any")] + [(t, t) for t in sorted(types)]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
+            self.add_error("date_to", "The end date is before the start date.")
+        return data

@@ -1,0 +1,72 @@
+"""Roles and what each may do. Scoping managers and views ask these helpers,
+never `user.role == …` directly, so the rules live in one place."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+from django.urls import reverse
+
+
+class Role(models.TextChoices):
+    MENTOR = "mentor", "Peer mentor"
+    COORDINATOR = "coordinator", "Coordinator"
+    SAFEGUARDING_LEAD = "safeguarding_lead", "Safeguarding lead"
+    PREVENTION_FACILITATOR = "prevention_facilitator", "Prevention facilitator"
+    ADMIN = "admin", "Manager / admin"
+    ANALYST = "analyst", "Analyst / funder viewer"
+
+
+# Roles that carry a personal caseload: they see only cases assigned to them.
+CASEWORKER_ROLES = {Role.MENTOR, Role.PREVENTION_FACILITATOR}
+
+
+def role_of(user: Any) -> str | None:
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return None
+    return user.role
+
+
+def sees_personal_data(user: Any) -> bool:
+    return role_of(user) not in (None, Role.ANALYST)
+
+
+def sees_everyone(user: Any) -> bool:
+    """Organisation-wide read access to people and cases."""
+    return role_of(user) in (Role.ADMIN, Role.SAFEGUARDING_LEAD)
+
+
+def is_admin(user: Any) -> bool:
+    return role_of(user) == Role.ADMIN
+
+
+def is_coordinator(user: Any) -> bool:
+    return role_of(user) == Role.COORDINATOR
+
+
+def has_caseload(user: Any) -> bool:
+    return role_of(user) in CASEWORKER_ROLES
+
+
+def manages_cases(user: Any) -> bool:
+    """Triage referrals, assign mentors, move phases and close cases."""
+    return role_of(user) in (Role.ADMIN, Role.COORDINATOR)
+
+
+def nav_links_for(user: Any) -> list[tuple[str, str]]:
+    role = role_of(user)
+    links: list[tuple[str, str]] = [("Home", reverse("home"))]
+    if role in CASEWORKER_ROLES:
+        links.append(("My caseload", reverse("casework:caseload")))
+    if role in (Role.COORDINATOR, Role.ADMIN):
+        links.append(("Referrals", reverse("casework:referral_queue")))
+    if sees_personal_data(user) and role not in CASEWORKER_ROLES:
+        links.append(("Cases", reverse("casework:case_list")))
+    if sees_personal_data(user):
+        links.append(("Find a person", reverse("people:search")))
+    if role in (Role.ADMIN, Role.ANALYST):
+        links.append(("Reports", reverse("reports:dashboard")))
+    if role == Role.ADMIN:
+        links.append(("Audit trail", reverse("audit_trail")))
+    return links

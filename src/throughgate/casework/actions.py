@@ -1,0 +1,312 @@
+"""Every meaningful change to referrals, cases and contacts.
+
+Each action validates, locks what it changes, saves with update_fields and
+writes its audit event in the same transaction (Zulip's do_* pattern). Views,
+the importer and the demo seeder call these, never .save() on their own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from throughgate.accounts import roles
+from throughgate.core import audit
+from throughgate.core.models import AuditAction
+from throughgate.people.models import FamilyMember, Person
+
+from .models import (
+    Case,
+    ClosureReason,
+    Contact,
+    DeclineReason,
+    Phase,
+    PhaseChange,
+    Programme,
+    Referral,
+    ReferralStatus,
+)
+
+REFERRAL_FIELDS = [
+    "source_type", "referring_organisation", "referrer_name", "referrer_contact",
+    "referral_date", "reasons", "consent_recorded",
+]  # fmt: skip
+CONTACT_FIELDS = [
+    "occurred_at", "mode", "attendance", "non_attendance_reason", "duration_minutes",
+    "summary", "concerns", "next_steps",
+]  # fmt: skip
+
+
+def _user_or_none(actor: Any) -> Any:
+    return actor if getattr(actor, "pk", None) else None
+
+
+@transaction.atomic
+def create_referral(
+    actor: Any, person: Person, programme: Programme, data: dict[str, Any]
+) -> Referral:
+    unknown = set(data) - set(REFERRAL_FIELDS)
+    if unknown:
+        raise ValueError(f"unexpected fields: {', '.join(sorted(unknown))}")
+    referral = Referral(
+        person=person,
+        programme=programme,
+        team=programme.team,
+        received_by=_user_or_none(actor),
+        **data,
+    )
+    referral.full_clean()
+    referral.save()
+    audit.record(actor, AuditAction.CREATE, referral, fields=[k for k, v in data.items() if v])
+    return referral
+
+
+def _validate_mentor(mentor: Any) -> None:
+    if mentor is None:
+        return
+    if not mentor.is_active or mentor.role not in roles.CASEWORKER_ROLES:
+        raise ValidationError({"mentor": f"{mentor} is not an active mentor or worker."})
+
+
+@transaction.atomic
+def accept_referral(
+    actor: Any,
+    referral: Referral,
+    *,
+    mentor: Any = None,
+    opened_on: date | None = None,
+    initial_phase: str = Phase.REFERRED,
+    note: str = "",
+) -> Case:
+    referral = Referral.objects.select_for_update().select_related("programme", "person").get(
+        pk=referral.pk
+    )
+    if referral.status != ReferralStatus.PENDING:
+        raise ValidationError(f"This referral was already {referral.get_status_display().lower()}.")
+    if not referral.consent_recorded:
+        raise ValidationError(
+            {"consent_recorded": "Record the young person's consent before accepting."}
+        )
+    opened_on = opened_on or timezone.localdate()
+    programme = referral.programme
+    errors: dict[str, str] = {}
+    if opened_on > timezone.localdate():
+        errors["opened_on"] = "A case cannot open on a future date."
+    elif opened_on < referral.referral_date:
+        errors["opened_on"] = "A case cannot open before the referral was made."
+    if initial_phase not in programme.phases or initial_phase == Phase.CLOSED:
+        errors["initial_phase"] = f"Choose a phase of {programme}."
+    if errors:
+        raise ValidationError(errors)
+    _validate_mentor(mentor)
+    case = Case.objects.create(
+        person=referral.person,
+        programme=programme,
+        team=referral.team,
+        referral=referral,
+        phase=initial_phase,
+        phase_since=opened_on,
+        opened_on=opened_on,
+        mentor=mentor,
+        coordinator=_user_or_none(actor) if roles.is_coordinator(actor) else None,
+    )
+    PhaseChange.objects.create(
+        case=case,
+        from_phase="",
+        to_phase=initial_phase,
+        changed_on=opened_on,
+        recorded_by=_user_or_none(actor),
+        note=note or "Referral accepted",
+    )
+    referral.status = ReferralStatus.ACCEPTED
+    referral.decided_by = _user_or_none(actor)
+    referral.decided_at = timezone.now()
+    referral.decision_notes = note
+    referral.save(update_fields=["status", "decided_by", "decided_at", "decision_notes", "updated_at"])
+    audit.record(actor, AuditAction.UPDATE, referral, fields=["status"], summary="accepted")
+    audit.record(
+        actor,
+        AuditAction.CREATE,
+        case,
+        fields=["phase", "mentor", "opened_on"] if mentor else ["phase", "opened_on"],
+    )
+    return case
+
+
+@transaction.atomic
+def decline_referral(actor: Any, referral: Referral, reason: str, notes: str = "") -> Referral:
+    referral = Referral.objects.select_for_update().get(pk=referral.pk)
+    if referral.status != ReferralStatus.PENDING:
+        raise ValidationError(f"This referral was already {referral.get_status_display().lower()}.")
+    if reason not in DeclineReason.values:
+        raise ValidationError({"decline_reason": "Choose a reason for declining."})
+    if reason == DeclineReason.OTHER and not notes.strip():
+        raise ValidationError({"decision_notes": "Explain the reason when you choose 'Other'."})
+    referral.status = ReferralStatus.DECLINED
+    referral.decline_reason = reason
+    referral.decision_notes = notes.strip()
+    referral.decided_by = _user_or_none(actor)
+    referral.decided_at = timezone.now()
+    referral.save(
+        update_fields=[
+            "status", "decline_reason", "decision_notes", "decided_by", "decided_at", "updated_at",
+        ]
+    )  # fmt: skip
+    audit.record(
+        actor,
+        AuditAction.UPDATE,
+        referral,
+        fields=["status", "decline_reason", "decision_notes"],
+        summary=f"declined: {reason}",
+    )
+    return referral
+
+
+def _lock_open_case(case: Case) -> Case:
+    locked = Case.objects.select_for_update().select_related("programme").get(pk=case.pk)
+    if not locked.is_open:
+        raise ValidationError("This case is closed.")
+    return locked
+
+
+@transaction.atomic
+def assign_mentor(actor: Any, case: Case, mentor: Any) -> Case:
+    locked = _lock_open_case(case)
+    _validate_mentor(mentor)
+    if locked.mentor_id == getattr(mentor, "pk", None):
+        return locked
+    locked.mentor = mentor
+    locked.save(update_fields=["mentor", "updated_at"])
+    audit.record(actor, AuditAction.UPDATE, locked, fields=["mentor"])
+    case.mentor = mentor
+    return locked
+
+
+def _last_phase_date(case: Case) -> date:
+    last = case.phase_changes.order_by("-changed_on").values_list("changed_on", flat=True).first()
+    return last or case.opened_on
+
+
+@transaction.atomic
+def change_phase(actor: Any, case: Case, to_phase: str, changed_on: date, note: str = "") -> Case:
+    locked = _lock_open_case(case)
+    errors: dict[str, str] = {}
+    if to_phase == Phase.CLOSED:
+        errors["to_phase"] = "Use 'Close case' to close a case, so the reason is recorded."
+    elif to_phase not in locked.programme.phases:
+        errors["to_phase"] = f"{to_phase!r} is not a phase of {locked.programme}."
+    elif to_phase == locked.phase:
+        errors["to_phase"] = "The case is already in this phase."
+    if changed_on > timezone.localdate():
+        errors["changed_on"] = "The date of a phase change cannot be in the future."
+    elif changed_on < _last_phase_date(locked):
+        errors["changed_on"] = (
+            f"This is before the last change of phase on {_last_phase_date(locked):%d/%m/%Y}."
+        )
+    if errors:
+        raise ValidationError(errors)
+    PhaseChange.objects.create(
+        case=locked,
+        from_phase=locked.phase,
+        to_phase=to_phase,
+        changed_on=changed_on,
+        recorded_by=_user_or_none(actor),
+        note=note.strip()[:300],
+    )
+    locked.phase = to_phase
+    locked.phase_since = changed_on
+    locked.save(update_fields=["phase", "phase_since", "updated_at"])
+    audit.record(actor, AuditAction.UPDATE, locked, fields=["phase"], summary=f"phase: {to_phase}")
+    case.phase, case.phase_since = locked.phase, locked.phase_since
+    return locked
+
+
+@transaction.atomic
+def close_case(actor: Any, case: Case, reason: str, closed_on: date, notes: str = "") -> Case:
+    locked = _lock_open_case(case)
+    errors: dict[str, str] = {}
+    if reason not in ClosureReason.values:
+        errors["closure_reason"] = "Choose why the case is closing."
+    elif reason == ClosureReason.OTHER and not notes.strip():
+        errors["closure_notes"] = "Explain the reason when you choose 'Other'."
+    if closed_on > timezone.localdate():
+        errors["closed_on"] = "A case cannot be closed on a future date."
+    elif closed_on < _last_phase_date(locked):
+        errors["closed_on"] = (
+            f"This is before the last change of phase on {_last_phase_date(locked):%d/%m/%Y}."
+        )
+    else:
+        last_contact = locked.contacts.order_by("-occurred_at").first()
+        if last_contact and timezone.localtime(last_contact.occurred_at).date() > closed_on:
+            errors["closed_on"] = (
+                "A contact is logged after this date; close the case on or after "
+                f"{timezone.localtime(last_contact.occurred_at):%d/%m/%Y}."
+            )
+    if errors:
+        raise ValidationError(errors)
+    PhaseChange.objects.create(
+        case=locked,
+        from_phase=locked.phase,
+        to_phase=Phase.CLOSED,
+        changed_on=closed_on,
+        recorded_by=_user_or_none(actor),
+        note=dict(ClosureReason.choices)[reason],
+    )
+    locked.phase = Phase.CLOSED
+    locked.phase_since = closed_on
+    locked.closed_on = closed_on
+    locked.closure_reason = reason
+    locked.closure_notes = notes.strip()
+    locked.save(
+        update_fields=[
+            "phase", "phase_since", "closed_on", "closure_reason", "closure_notes", "updated_at",
+        ]
+    )  # fmt: skip
+    audit.record(
+        actor,
+        AuditAction.UPDATE,
+        locked,
+        fields=["phase", "closed_on", "closure_reason"] + (["closure_notes"] if notes else []),
+        summary=f"closed: {reason}",
+    )
+    return locked
+
+
+@transaction.atomic
+def log_contact(
+    actor: Any,
+    case: Case,
+    data: dict[str, Any],
+    *,
+    staff: Any = None,
+    family_members: Iterable[FamilyMember] = (),
+) -> Contact:
+    unknown = set(data) - set(CONTACT_FIELDS)
+    if unknown:
+        raise ValueError(f"unexpected fields: {', '.join(sorted(unknown))}")
+    locked = _lock_open_case(case)
+    family = list(family_members)
+    foreign = [m for m in family if m.person_id != locked.person_id]
+    if foreign:
+        raise ValidationError({"family_members": "Choose only this young person's family."})
+    contact = Contact(case=locked, staff=staff or actor, logged_by=_user_or_none(actor), **data)
+    if isinstance(contact.occurred_at, datetime) and timezone.is_naive(contact.occurred_at):
+        contact.occurred_at = timezone.make_aware(contact.occurred_at)
+    contact.full_clean()
+    contact.save()
+    if family:
+        contact.family_members.set(family)
+    audit.record(
+        actor,
+        AuditAction.CREATE,
+        contact,
+        person_id=locked.person_id,
+        fields=[k for k, v in data.items() if v not in ("", None)]
+        + (["family_members"] if family else []),
+    )
+    return contact

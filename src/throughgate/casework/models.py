@@ -1,0 +1,415 @@
+"""Programmes, referrals, cases and their phases, and contacts."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from throughgate.accounts import roles
+from throughgate.accounts.models import Team
+from throughgate.core.models import TimeStampedModel
+from throughgate.people.models import FamilyMember, Person
+
+
+class Phase(models.TextChoices):
+    REFERRED = "referred", "Referred"
+    IN_CUSTODY = "in_custody", "In custody"
+    THROUGH_THE_GATE = "through_the_gate", "Through the gate"
+    COMMUNITY = "community", "In the community"
+    ACTIVE = "active", "Active"
+    CLOSED = "closed", "Closed"
+
+
+class ProgrammeKind(models.TextChoices):
+    CUSTODY = "custody", "Custody to community mentoring"
+    PREVENTION = "prevention", "Prevention 1:1"
+
+
+DEFAULT_PHASES = {
+    ProgrammeKind.CUSTODY: [
+        Phase.REFERRED, Phase.IN_CUSTODY, Phase.THROUGH_THE_GATE, Phase.COMMUNITY, Phase.CLOSED,
+    ],
+    ProgrammeKind.PREVENTION: [Phase.REFERRED, Phase.ACTIVE, Phase.CLOSED],
+}  # fmt: skip
+
+
+class Programme(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    kind = models.CharField(max_length=20, choices=ProgrammeKind.choices)
+    phases = models.JSONField(
+        help_text="The phases a case moves through, in order; the last must be 'closed'."
+    )
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="programmes")
+    contact_interval_days = models.PositiveSmallIntegerField(
+        default=7, help_text="A case is due a contact this many days after the last one."
+    )
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        valid = set(Phase.values)
+        if not isinstance(self.phases, list) or not self.phases:
+            raise ValidationError({"phases": "List the programme's phases in order."})
+        unknown = [p for p in self.phases if p not in valid]
+        if unknown:
+            raise ValidationError({"phases": f"Unknown phase(s): {', '.join(map(str, unknown))}."})
+        if self.phases[0] != Phase.REFERRED or self.phases[-1] != Phase.CLOSED:
+            raise ValidationError({"phases": "Phases must start with 'referred' and end with 'closed'."})
+        if len(set(self.phases)) != len(self.phases):
+            raise ValidationError({"phases": "A phase is listed twice."})
+
+    @property
+    def phase_choices(self) -> list[tuple[str, str]]:
+        labels = dict(Phase.choices)
+        return [(p, labels[p]) for p in self.phases]
+
+
+class ReferralSource(models.TextChoices):
+    PRISON = "prison", "Prison resettlement team"
+    PROBATION = "probation", "Probation"
+    YJS = "yjs", "Youth Justice Service"
+    SCHOOL = "school", "School"
+    POLICE = "police", "Police"
+    FAMILY = "family", "Family"
+    SELF = "self", "Self-referral"
+    OTHER = "other", "Other"
+
+
+class ReferralStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for triage"
+    ACCEPTED = "accepted", "Accepted"
+    DECLINED = "declined", "Declined"
+
+
+class DeclineReason(models.TextChoices):
+    NOT_ELIGIBLE = "not_eligible", "Does not meet the programme's criteria"
+    OUT_OF_AREA = "out_of_area", "Outside the area we cover"
+    DECLINED_SUPPORT = "declined_support", "Young person declined support"
+    NO_CAPACITY = "no_capacity", "No capacity at present"
+    ALREADY_SUPPORTED = "already_supported", "Already supported by us or another service"
+    NO_CONSENT = "no_consent", "Consent not given"
+    RISK = "risk", "Risk cannot be managed safely"
+    OTHER = "other", "Other (explain in the notes)"
+
+
+def _team_filter(user: Any, team_field: str, coordinator_field: str) -> Q:
+    if user.team_id:
+        return Q(**{f"{team_field}_id": user.team_id})
+    return Q(**{coordinator_field: user})
+
+
+class ReferralQuerySet(models.QuerySet["Referral"]):
+    def visible_to(self, user: Any) -> ReferralQuerySet:
+        role = roles.role_of(user)
+        if not roles.sees_personal_data(user):
+            return self.none()
+        if roles.sees_everyone(user):
+            return self.all()
+        if role == roles.Role.COORDINATOR:
+            return self.filter(_team_filter(user, "team", "received_by"))
+        if roles.has_caseload(user):
+            return self.filter(case__mentor=user)
+        return self.none()
+
+    def editable_by(self, user: Any) -> ReferralQuerySet:
+        if not roles.manages_cases(user):
+            return self.none()
+        return self.visible_to(user)
+
+
+class Referral(TimeStampedModel):
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="referrals")
+    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="referrals")
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="referrals")
+    source_type = models.CharField("referred by", max_length=20, choices=ReferralSource.choices)
+    referring_organisation = models.CharField(
+        "referring organisation", max_length=200, blank=True, help_text="e.g. HMP/YOI Feltham"
+    )
+    referrer_name = models.CharField("referrer's name", max_length=200, blank=True)
+    referrer_contact = models.CharField(
+        "referrer's phone or email", max_length=200, blank=True
+    )
+    referral_date = models.DateField("date referred")
+    reasons = models.TextField("reasons for referral")
+    consent_recorded = models.BooleanField(
+        "the young person consents to the referral",
+        default=False,
+        help_text="They (or, under 16, their parent or carer) agreed to be referred.",
+    )
+    status = models.CharField(
+        max_length=20, choices=ReferralStatus.choices, default=ReferralStatus.PENDING
+    )
+    decline_reason = models.CharField(
+        "reason declined", max_length=30, choices=DeclineReason.choices, blank=True
+    )
+    decision_notes = models.TextField("notes on the decision", blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    received_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = ReferralQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-referral_date", "-id"]
+        indexes = [models.Index(fields=["team", "status", "referral_date"])]
+
+    def __str__(self) -> str:
+        return f"Referral of {self.person} to {self.programme} ({self.referral_date:%d/%m/%Y})"
+
+    @property
+    def audit_person_id(self) -> int:
+        return self.person_id
+
+    def clean(self) -> None:
+        errors = {}
+        today = timezone.localdate()
+        if isinstance(self.referral_date, date):
+            if self.referral_date > today:
+                errors["referral_date"] = "The referral date cannot be in the future."
+            elif self.person_id and self.referral_date < self.person.date_of_birth:
+                errors["referral_date"] = "The referral date is before the person was born."
+        if errors:
+            raise ValidationError(errors)
+
+
+class CaseQuerySet(models.QuerySet["Case"]):
+    def visible_to(self, user: Any) -> CaseQuerySet:
+        """The one door to cases (see core.access)."""
+        role = roles.role_of(user)
+        if not roles.sees_personal_data(user):
+            return self.none()
+        if roles.sees_everyone(user):
+            return self.all()
+        if role == roles.Role.COORDINATOR:
+            return self.filter(_team_filter(user, "team", "coordinator"))
+        if roles.has_caseload(user):
+            return self.filter(mentor=user)
+        return self.none()
+
+    def editable_by(self, user: Any) -> CaseQuerySet:
+        """Cases whose contacts this user may log (mentors: their own; managers: the team's)."""
+        if roles.role_of(user) == roles.Role.SAFEGUARDING_LEAD:
+            return self.none()
+        return self.visible_to(user)
+
+    def manageable_by(self, user: Any) -> CaseQuerySet:
+        """Cases whose mentor, phase and closure this user may change."""
+        if not roles.manages_cases(user):
+            return self.none()
+        return self.visible_to(user)
+
+    def open(self) -> CaseQuerySet:
+        return self.exclude(phase=Phase.CLOSED)
+
+
+class ClosureReason(models.TextChoices):
+    COMPLETED = "completed", "Completed the programme"
+    DISENGAGED = "disengaged", "Disengaged"
+    MOVED_AWAY = "moved_away", "Moved away"
+    RETURNED_TO_CUSTODY = "returned_to_custody", "Returned to custody"
+    NEEDS_MET_ELSEWHERE = "needs_met_elsewhere", "Needs met by another service"
+    DIED = "died", "Died"
+    OTHER = "other", "Other (explain in the notes)"
+
+
+class Case(TimeStampedModel):
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="cases")
+    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="cases")
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="cases")
+    referral = models.OneToOneField(
+        Referral, null=True, blank=True, on_delete=models.PROTECT, related_name="case"
+    )
+    phase = models.CharField(max_length=20, choices=Phase.choices, default=Phase.REFERRED)
+    phase_since = models.DateField("in this phase since")
+    opened_on = models.DateField("case opened")
+    mentor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="mentored_cases",
+    )
+    coordinator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="coordinated_cases",
+    )
+    closed_on = models.DateField(null=True, blank=True)
+    closure_reason = models.CharField(
+        max_length=30, choices=ClosureReason.choices, blank=True
+    )
+    closure_notes = models.TextField(blank=True)
+
+    objects = CaseQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-opened_on", "-id"]
+        indexes = [
+            models.Index(fields=["mentor", "phase"]),
+            models.Index(fields=["team", "phase"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(phase=Phase.CLOSED) & Q(closed_on__isnull=False) & ~Q(closure_reason=""))
+                | (~Q(phase=Phase.CLOSED) & Q(closed_on__isnull=True)),
+                name="case_closed_has_date_and_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} — {self.programme}"
+
+    @property
+    def audit_person_id(self) -> int:
+        return self.person_id
+
+    @property
+    def is_open(self) -> bool:
+        return self.phase != Phase.CLOSED
+
+    def next_contact_due(self, last_contact: date | None) -> date:
+        start = last_contact or self.opened_on
+        return start + timedelta(days=self.programme.contact_interval_days)
+
+
+class PhaseChange(models.Model):
+    """A dated, attributed step in a case's journey (the case's history of phases)."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="phase_changes")
+    from_phase = models.CharField(max_length=20, choices=Phase.choices, blank=True)
+    to_phase = models.CharField(max_length=20, choices=Phase.choices)
+    changed_on = models.DateField("date of change")
+    recorded_at = models.DateTimeField(default=timezone.now)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["changed_on", "recorded_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_from_phase_display() or 'new'} → {self.get_to_phase_display()}"
+
+    @property
+    def audit_person_id(self) -> int:
+        return self.case.person_id
+
+
+class ContactMode(models.TextChoices):
+    PRISON_VISIT = "prison_visit", "Prison visit"
+    PHONE = "phone", "Phone call"
+    VIDEO = "video", "Video call"
+    COMMUNITY = "community", "Meeting in the community"
+    HOME_VISIT = "home_visit", "Home visit"
+    GATE = "gate", "Gate meeting (release day)"
+    FAMILY = "family", "Family session"
+    GROUP = "group", "Group session"
+
+
+class Attendance(models.TextChoices):
+    ATTENDED = "attended", "Yes"
+    LATE = "late", "Yes, but late"
+    DID_NOT_ATTEND = "did_not_attend", "No"
+
+
+class NonAttendanceReason(models.TextChoices):
+    NO_SHOW = "no_show", "Did not turn up, no reason given"
+    ILL = "ill", "Ill"
+    CANCELLED_BY_THEM = "cancelled_by_them", "Cancelled by the young person"
+    CANCELLED_BY_US = "cancelled_by_us", "Cancelled by us"
+    PRISON_REGIME = "prison_regime", "Prison lockdown or visit refused"
+    TRANSFERRED = "transferred", "Moved to another prison"
+    OTHER = "other", "Other"
+
+
+class ContactQuerySet(models.QuerySet["Contact"]):
+    def visible_to(self, user: Any) -> ContactQuerySet:
+        return self.filter(case__in=Case.objects.visible_to(user))
+
+    def editable_by(self, user: Any) -> ContactQuerySet:
+        return self.filter(case__in=Case.objects.editable_by(user))
+
+
+class Contact(TimeStampedModel):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="contacts")
+    occurred_at = models.DateTimeField("when")
+    mode = models.CharField("how", max_length=20, choices=ContactMode.choices)
+    attendance = models.CharField(
+        "did they attend?", max_length=20, choices=Attendance.choices, default=Attendance.ATTENDED
+    )
+    non_attendance_reason = models.CharField(
+        "why not?", max_length=30, choices=NonAttendanceReason.choices, blank=True
+    )
+    duration_minutes = models.PositiveSmallIntegerField("how long (minutes)", null=True, blank=True)
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="contacts_attended",
+        verbose_name="mentor or worker",
+    )
+    family_members = models.ManyToManyField(
+        FamilyMember, blank=True, related_name="contacts", verbose_name="family members present"
+    )
+    summary = models.TextField("what happened")
+    concerns = models.TextField(
+        "any concerns?", blank=True, help_text="Anything worrying, including safeguarding."
+    )
+    next_steps = models.TextField("next steps", blank=True)
+    logged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = ContactQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        indexes = [models.Index(fields=["case", "occurred_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_mode_display()} on {timezone.localtime(self.occurred_at):%d/%m/%Y}"
+
+    @property
+    def audit_person_id(self) -> int:
+        return self.case.person_id
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if self.occurred_at and self.case_id:
+            when = timezone.localtime(self.occurred_at)
+            if when > timezone.now() + timedelta(minutes=5):
+                errors["occurred_at"] = "A contact cannot be logged for a time in the future."
+            elif when.date() < self.case.opened_on:
+                errors["occurred_at"] = (
+                    f"This is before the case began on {self.case.opened_on:%d/%m/%Y}."
+                )
+            elif self.case.closed_on and when.date() > self.case.closed_on:
+                errors["occurred_at"] = (
+                    f"This is after the case closed on {self.case.closed_on:%d/%m/%Y}."
+                )
+        if self.attendance == Attendance.DID_NOT_ATTEND:
+            if not self.non_attendance_reason:
+                errors["non_attendance_reason"] = "Say why the contact did not happen."
+        else:
+            self.non_attendance_reason = ""
+            if self.duration_minutes is not None and not 1 <= self.duration_minutes <= 720:
+                errors["duration_minutes"] = "Enter a length between 1 and 720 minutes."
+        if errors:
+            raise ValidationError(errors)

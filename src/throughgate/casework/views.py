@@ -1,0 +1,450 @@
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Max, OuterRef, Q, Subquery
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from throughgate.accounts import roles
+from throughgate.core import audit
+from throughgate.core.access import get_visible_or_404, require_editable
+from throughgate.core.views import attach_errors, only_for, paginate
+from throughgate.custody.models import CustodyEpisode
+from throughgate.people import actions as people_actions
+from throughgate.people.forms import PersonForm
+from throughgate.people.models import LANGUAGE_SUGGESTIONS, Person
+from throughgate.people.search import possible_duplicates
+
+from . import actions
+from .forms import (
+    AcceptReferralForm,
+    AssignMentorForm,
+    CaseFilterForm,
+    CloseCaseForm,
+    ContactForm,
+    DeclineReferralForm,
+    DuplicateChoiceForm,
+    PhaseChangeForm,
+    ReferralForm,
+)
+from .models import Case, Phase, Referral, ReferralStatus
+from .timeline import build_timeline
+
+RELEASE_SOON_DAYS = 28
+
+
+def _with_contact_and_release(cases: Any) -> Any:
+    expected_release = CustodyEpisode.objects.filter(
+        person_id=OuterRef("person_id"), released_on__isnull=True
+    ).order_by("-received_on")
+    return cases.select_related("person", "programme", "mentor").annotate(
+        last_contact_at=Max("contacts__occurred_at"),
+        expected_release=Subquery(expected_release.values("expected_release_date")[:1]),
+    )
+
+
+def _caseload_rows(cases: Any) -> list[dict[str, Any]]:
+    today = timezone.localdate()
+    rows = []
+    for case in cases:
+        last = timezone.localtime(case.last_contact_at).date() if case.last_contact_at else None
+        due = case.next_contact_due(last)
+        release = case.expected_release
+        rows.append(
+            {
+                "case": case,
+                "last_contact": last,
+                "due": due,
+                "overdue_days": (today - due).days if due < today else 0,
+                "is_due": due <= today,
+                "release": release,
+                "release_soon": bool(release and today <= release <= today + timedelta(days=RELEASE_SOON_DAYS)),
+            }
+        )
+    # The next thing to do on top: releases in the coming weeks, then most overdue.
+    rows.sort(
+        key=lambda r: (
+            not r["release_soon"],
+            r["release"] if r["release_soon"] else today,
+            not r["is_due"],
+            r["due"],
+        )
+    )
+    return rows
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if roles.has_caseload(user):
+        return redirect("casework:caseload")
+    if roles.role_of(user) == roles.Role.ANALYST:
+        return redirect("reports:dashboard")
+    if roles.manages_cases(user):
+        return redirect("casework:referral_queue")
+    return redirect("casework:case_list")
+
+
+@require_GET
+@only_for(roles.has_caseload)
+def caseload(request: HttpRequest) -> HttpResponse:
+    cases = _with_contact_and_release(Case.objects.visible_to(request.user).open())
+    rows = _caseload_rows(cases)
+    return render(
+        request,
+        "casework/caseload.html",
+        {
+            "rows": rows,
+            "due_count": sum(r["is_due"] for r in rows),
+            "release_count": sum(r["release_soon"] for r in rows),
+            "release_days": RELEASE_SOON_DAYS,
+        },
+    )
+
+
+@require_GET
+@only_for(roles.manages_cases)
+def referral_queue(request: HttpRequest) -> HttpResponse:
+    visible = Referral.objects.visible_to(request.user).select_related(
+        "person", "programme", "received_by"
+    )
+    pending = visible.filter(status=ReferralStatus.PENDING).order_by("referral_date", "id")
+    recent = visible.exclude(status=ReferralStatus.PENDING).order_by("-decided_at", "-id")[:20]
+    team_cases = Case.objects.visible_to(request.user).open()
+    due_rows = [r for r in _caseload_rows(_with_contact_and_release(team_cases)) if r["is_due"]]
+    unassigned = team_cases.filter(mentor__isnull=True).select_related("person", "programme")
+    return render(
+        request,
+        "casework/referral_queue.html",
+        {
+            "pending": pending,
+            "recent": recent,
+            "today": timezone.localdate(),
+            "due_rows": due_rows[:25],
+            "due_count": len(due_rows),
+            "unassigned": unassigned[:25],
+        },
+    )
+
+
+def _referral_data(form: ReferralForm) -> dict[str, Any]:
+    return {k: v for k, v in form.cleaned_data.items() if k != "programme"}
+
+
+@require_http_methods(["GET", "POST"])
+@only_for(roles.manages_cases)
+def referral_new(request: HttpRequest) -> HttpResponse:
+    """Enter a referral, for a new person or (with ?person=) someone already known.
+
+    A new person is checked against every record first; when they look like
+    someone known, the coordinator chooses before anything is saved.
+    """
+    existing: Person | None = None
+    person_pk = request.GET.get("person") or request.POST.get("existing_person")
+    if person_pk:
+        existing = get_visible_or_404(Person, request.user, pk=person_pk)
+    referral_form = ReferralForm(request.POST or None, user=request.user, prefix="referral")
+    person_form = None if existing else PersonForm(request.POST or None, prefix="person")
+    duplicates: list[Any] = []
+    choice_form = None
+    if request.method == "POST":
+        forms_valid = referral_form.is_valid() and (person_form is None or person_form.is_valid())
+        if forms_valid and person_form is not None:
+            data = person_form.cleaned_data
+            duplicates = possible_duplicates(
+                request.user,
+                data["forename"],
+                data["surname"],
+                data["date_of_birth"],
+                [data.get("prison_number", ""), data.get("pnc_id", ""), data.get("crn", "")],
+            )
+            if duplicates:
+                choice_form = DuplicateChoiceForm(
+                    request.POST if "duplicate_choice" in request.POST else None,
+                    choices=[(str(d.person.pk), str(d.person)) for d in duplicates if d.visible],
+                )
+                if not choice_form.is_valid():
+                    forms_valid = False
+                elif choice_form.cleaned_data["duplicate_choice"] != DuplicateChoiceForm.NEW:
+                    existing = get_visible_or_404(
+                        Person, request.user, pk=choice_form.cleaned_data["duplicate_choice"]
+                    )
+        if forms_valid:
+            try:
+                with transaction.atomic():
+                    person = existing or people_actions.create_person(
+                        request.user, person_form.cleaned_data
+                    )
+                    referral = actions.create_referral(
+                        request.user,
+                        person,
+                        referral_form.cleaned_data["programme"],
+                        _referral_data(referral_form),
+                    )
+            except ValidationError as exc:
+                attach_errors(referral_form, exc)
+                if person_form is not None:
+                    attach_errors(person_form, exc)
+            else:
+                messages.success(request, f"Referral of {person} recorded.")
+                return redirect("casework:referral_detail", pk=referral.pk)
+    return render(
+        request,
+        "casework/referral_form.html",
+        {
+            "referral_form": referral_form,
+            "person_form": person_form,
+            "existing": existing,
+            "duplicates": duplicates,
+            "hidden_duplicates": sum(not d.visible for d in duplicates),
+            "choice_form": choice_form,
+            "languages": LANGUAGE_SUGGESTIONS,
+        },
+    )
+
+
+@require_GET
+def referral_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    referral = get_visible_or_404(Referral, request.user, pk=pk)
+    audit.record_view(request.user, referral)
+    can_triage = (
+        referral.status == ReferralStatus.PENDING
+        and Referral.objects.editable_by(request.user).filter(pk=pk).exists()
+    )
+    return render(
+        request,
+        "casework/referral_detail.html",
+        {
+            "referral": referral,
+            "can_triage": can_triage,
+            "accept_form": AcceptReferralForm(referral=referral, prefix="accept") if can_triage else None,
+            "decline_form": DeclineReferralForm(prefix="decline") if can_triage else None,
+            "case": getattr(referral, "case", None) if referral.status == ReferralStatus.ACCEPTED else None,
+        },
+    )
+
+
+@require_POST
+def referral_accept(request: HttpRequest, pk: int) -> HttpResponse:
+    referral = get_visible_or_404(Referral, request.user, pk=pk)
+    require_editable(referral, request.user)
+    form = AcceptReferralForm(request.POST, referral=referral, prefix="accept")
+    if form.is_valid():
+        try:
+            case = actions.accept_referral(
+                request.user,
+                referral,
+                mentor=form.cleaned_data["mentor"],
+                opened_on=form.cleaned_data["opened_on"],
+                initial_phase=form.cleaned_data["initial_phase"],
+                note=form.cleaned_data["note"],
+            )
+        except ValidationError as exc:
+            attach_errors(form, exc)
+        else:
+            messages.success(request, f"Referral accepted: a case is open for {referral.person}.")
+            return redirect("casework:case_detail", pk=case.pk)
+    return render(
+        request,
+        "casework/referral_detail.html",
+        {
+            "referral": referral,
+            "can_triage": True,
+            "accept_form": form,
+            "decline_form": DeclineReferralForm(prefix="decline"),
+        },
+        status=400,
+    )
+
+
+@require_POST
+def referral_decline(request: HttpRequest, pk: int) -> HttpResponse:
+    referral = get_visible_or_404(Referral, request.user, pk=pk)
+    require_editable(referral, request.user)
+    form = DeclineReferralForm(request.POST, prefix="decline")
+    if form.is_valid():
+        try:
+            actions.decline_referral(
+                request.user,
+                referral,
+                form.cleaned_data["decline_reason"],
+                form.cleaned_data["decision_notes"],
+            )
+        except ValidationError as exc:
+            attach_errors(form, exc)
+        else:
+            messages.success(request, f"Referral of {referral.person} declined.")
+            return redirect("casework:referral_queue")
+    return render(
+        request,
+        "casework/referral_detail.html",
+        {
+            "referral": referral,
+            "can_triage": True,
+            "accept_form": AcceptReferralForm(referral=referral, prefix="accept"),
+            "decline_form": form,
+        },
+        status=400,
+    )
+
+
+@require_GET
+@only_for(lambda u: roles.sees_personal_data(u) and not roles.has_caseload(u))
+def case_list(request: HttpRequest) -> HttpResponse:
+    form = CaseFilterForm(request.GET or None)
+    cases = Case.objects.visible_to(request.user)
+    status = "open"
+    if form.is_valid():
+        data = form.cleaned_data
+        status = data["status"] or "open"
+        if data["q"]:
+            words = data["q"].split()
+            for word in words:
+                cases = cases.filter(
+                    Q(person__forename__icontains=word)
+                    | Q(person__surname__icontains=word)
+                    | Q(person__preferred_name__icontains=word)
+                )
+        if data["programme"]:
+            cases = cases.filter(programme=data["programme"])
+        if data["phase"]:
+            cases = cases.filter(phase=data["phase"])
+        if data["mentor"]:
+            cases = cases.filter(mentor=data["mentor"])
+    if status == "open":
+        cases = cases.open()
+    elif status == "closed":
+        cases = cases.filter(phase=Phase.CLOSED)
+    cases = _with_contact_and_release(cases).order_by("person__surname", "person__forename", "id")
+    page = paginate(request, cases)
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "casework/case_list.html",
+        {
+            "form": form,
+            "page": page,
+            "total": page.paginator.count,
+            "querystring": query.urlencode(),
+        },
+    )
+
+
+@require_GET
+def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    case = get_visible_or_404(Case, request.user, pk=pk)
+    audit.record_view(request.user, case)
+    user = request.user
+    return render(
+        request,
+        "casework/case_detail.html",
+        {
+            "case": case,
+            "timeline": build_timeline(case),
+            "can_log": case.is_open and Case.objects.editable_by(user).filter(pk=pk).exists(),
+            "can_manage": case.is_open and Case.objects.manageable_by(user).filter(pk=pk).exists(),
+            "contact_count": case.contacts.count(),
+            "family": case.person.family_members.all(),
+            "custody": CustodyEpisode.objects.filter(person=case.person).select_related(
+                "establishment"
+            ).first(),
+        },
+    )
+
+
+def _case_for_change(request: HttpRequest, pk: int, manage: bool) -> Case:
+    case = get_visible_or_404(Case, request.user, pk=pk)
+    allowed = Case.objects.manageable_by(request.user) if manage else Case.objects.editable_by(
+        request.user
+    )
+    if not allowed.filter(pk=pk).exists():
+        raise PermissionDenied("You can see this case but not change it.")
+    if not case.is_open:
+        raise PermissionDenied("This case is closed.")
+    return case
+
+
+@require_http_methods(["GET", "POST"])
+def contact_new(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _case_for_change(request, pk, manage=False)
+    form = ContactForm(request.POST or None, case=case)
+    if request.method == "POST" and form.is_valid():
+        data = {k: form.cleaned_data[k] for k in actions.CONTACT_FIELDS}
+        try:
+            actions.log_contact(
+                request.user,
+                case,
+                data,
+                family_members=form.cleaned_data.get("family_members") or [],
+            )
+        except ValidationError as exc:
+            attach_errors(form, exc)
+        else:
+            messages.success(request, "Contact logged.")
+            return redirect("casework:case_detail", pk=case.pk)
+    return render(
+        request,
+        "casework/contact_form.html",
+        {"case": case, "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+def _case_change_view(
+    request: HttpRequest, pk: int, form_class: Any, template_title: str, apply: Any, **form_kwargs: Any
+) -> HttpResponse:
+    case = _case_for_change(request, pk, manage=True)
+    kwargs = {"case": case} if form_kwargs.get("needs_case") else {}
+    form = form_class(request.POST or None, **kwargs)
+    if request.method == "POST" and form.is_valid():
+        try:
+            message = apply(case, form.cleaned_data)
+        except ValidationError as exc:
+            attach_errors(form, exc)
+        else:
+            messages.success(request, message)
+            return redirect("casework:case_detail", pk=case.pk)
+    return render(
+        request,
+        "casework/case_change_form.html",
+        {"case": case, "form": form, "title": template_title},
+        status=400 if form.errors else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def case_phase(request: HttpRequest, pk: int) -> HttpResponse:
+    def apply(case: Case, data: dict[str, Any]) -> str:
+        actions.change_phase(request.user, case, data["to_phase"], data["changed_on"], data["note"])
+        return f"Case moved to {case.get_phase_display().lower()}."
+
+    return _case_change_view(request, pk, PhaseChangeForm, "Change phase", apply, needs_case=True)
+
+
+@require_http_methods(["GET", "POST"])
+def case_mentor(request: HttpRequest, pk: int) -> HttpResponse:
+    def apply(case: Case, data: dict[str, Any]) -> str:
+        actions.assign_mentor(request.user, case, data["mentor"])
+        return f"{data['mentor']} is now the mentor."
+
+    return _case_change_view(request, pk, AssignMentorForm, "Assign a mentor", apply)
+
+
+@require_http_methods(["GET", "POST"])
+def case_close(request: HttpRequest, pk: int) -> HttpResponse:
+    def apply(case: Case, data: dict[str, Any]) -> str:
+        actions.close_case(
+            request.user, case, data["closure_reason"], data["closed_on"], data["closure_notes"]
+        )
+        return "Case closed."
+
+    return _case_change_view(request, pk, CloseCaseForm, "Close the case", apply)
+

@@ -1,0 +1,245 @@
+"""The `throughgate` command.
+
+    throughgate demo            set up a local demo (SQLite, demo data) and serve it
+    throughgate serve           serve the app (production: set SECRET_KEY, DATABASE_URL …)
+    throughgate migrate         create or update the database tables
+    throughgate seed-demo       add the demo charity's data (idempotent)
+    throughgate createuser      add a staff account
+    throughgate load-establishments   refresh the prison register
+    throughgate check [--deploy]      Django's system checks
+    throughgate manage …        any Django management command
+
+Exit status: 0 on success, 1 on a failure it can explain, 2 on bad usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import sys
+from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+DEMO_HOST = "127.0.0.1"
+DEMO_PORT = 8000
+
+
+def _version() -> str:
+    try:
+        return version("throughgate")
+    except PackageNotFoundError:  # running from a source tree without installing
+        return "unknown"
+
+
+def _setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "throughgate.settings")
+    import django
+    from django.core.exceptions import ImproperlyConfigured
+
+    try:
+        django.setup()
+    except ImproperlyConfigured as exc:
+        print(f"throughgate: configuration error: {exc}", file=sys.stderr)
+        raise SystemExit(1) from None
+
+
+def _data_dir() -> Path:
+    return Path(os.environ.get("THROUGHGATE_DATA_DIR") or (Path.cwd() / "var")).resolve()
+
+
+def _prepare_demo_environment() -> None:
+    """Demo mode: DEBUG on, plain HTTP on localhost, a secret key kept in the data folder."""
+    os.environ["DEBUG"] = "true"
+    os.environ["HTTPS"] = "off"
+    data_dir = _data_dir()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("THROUGHGATE_DATA_DIR", str(data_dir))
+    if not os.environ.get("SECRET_KEY") and not os.environ.get("SECRET_KEY_FILE"):
+        key_file = data_dir / "demo-secret-key"
+        if not key_file.exists():
+            key_file.write_text(secrets.token_urlsafe(50), encoding="utf-8")
+            key_file.chmod(0o600)
+        os.environ["SECRET_KEY_FILE"] = str(key_file)
+
+
+def _serve(host: str, port: int, threads: int) -> int:
+    from waitress import serve
+
+    from throughgate.wsgi import application
+
+    print(f"Throughgate is running at http://{host}:{port}/  (Ctrl+C to stop)", flush=True)
+    serve(application, host=host, port=port, threads=threads, ident="throughgate")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    _prepare_demo_environment()
+    _setup_django()
+    from django.core.management import call_command
+
+    from throughgate.demo.seed import DEMO_PASSWORD, DEMO_USERS, seed
+
+    call_command("migrate", interactive=False, verbosity=0)
+    seed(progress=not args.quiet)
+    print("\nDemo log-ins (password for all: %s):" % DEMO_PASSWORD)
+    for username, _first, _last, role_label, _team in DEMO_USERS:
+        print(f"  {username:<6} {role_label}")
+    if args.no_serve:
+        return 0
+    return _serve(args.host, args.port, args.threads)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    _setup_django()
+    from django.core.management import call_command
+
+    if args.migrate:
+        call_command("migrate", interactive=False, verbosity=1)
+    return _serve(args.host, args.port, args.threads)
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    _setup_django()
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=args.verbosity)
+    return 0
+
+
+def cmd_seed_demo(args: argparse.Namespace) -> int:
+    _setup_django()
+    from throughgate.demo.seed import seed
+
+    seed(progress=not args.quiet)
+    return 0
+
+
+def cmd_createuser(args: argparse.Namespace) -> int:
+    _setup_django()
+    import getpass
+
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+
+    from throughgate.accounts.models import Team, User
+
+    if User.objects.filter(username=args.username).exists():
+        print(f"throughgate: a user called {args.username!r} already exists", file=sys.stderr)
+        return 1
+    password = os.environ.get("THROUGHGATE_PASSWORD") or getpass.getpass("Password: ")
+    user = User(username=args.username, role=args.role, first_name=args.first_name or "",
+                last_name=args.last_name or "", email=args.email or "")  # fmt: skip
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        print("throughgate: password: " + " ".join(exc.messages), file=sys.stderr)
+        return 1
+    if args.team:
+        user.team, _ = Team.objects.get_or_create(name=args.team)
+    user.set_password(password)
+    user.save()
+    print(f"Created {user.username} ({user.get_role_display()}).")
+    return 0
+
+
+def cmd_load_establishments(args: argparse.Namespace) -> int:
+    _setup_django()
+    from throughgate.custody.establishments import load_register
+    from throughgate.custody.models import Establishment
+
+    created, updated = load_register(Establishment)
+    print(f"Prison register: {created} added, {updated} updated.")
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    _setup_django()
+    from django.core.management import call_command
+    from django.core.management.base import SystemCheckError
+
+    try:
+        call_command("check", deploy=args.deploy, fail_level="WARNING")
+    except SystemCheckError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_manage(args: argparse.Namespace) -> int:
+    _setup_django()
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["throughgate manage", *args.rest])
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from throughgate.accounts.roles import Role
+
+    parser = argparse.ArgumentParser(
+        prog="throughgate",
+        description="Case management and outcome evaluation for peer-led rehabilitation.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def add_server_options(p: argparse.ArgumentParser, host: str) -> None:
+        p.add_argument("--host", default=host, help=f"address to listen on (default {host})")
+        p.add_argument("--port", type=int, default=DEMO_PORT, help="port (default 8000)")
+        p.add_argument("--threads", type=int, default=8, help="worker threads (default 8)")
+
+    p = sub.add_parser("demo", help="set up and serve a local demo with sample data")
+    add_server_options(p, DEMO_HOST)
+    p.add_argument("--no-serve", action="store_true", help="set up only; do not start the server")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("serve", help="serve the application")
+    add_server_options(p, DEMO_HOST)
+    p.add_argument("--migrate", action="store_true", help="apply migrations first")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("migrate", help="create or update the database tables")
+    p.add_argument("-v", "--verbosity", type=int, default=1, choices=[0, 1, 2, 3])
+    p.set_defaults(func=cmd_migrate)
+
+    p = sub.add_parser("seed-demo", help="add the demo charity's data (safe to repeat)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    p.set_defaults(func=cmd_seed_demo)
+
+    p = sub.add_parser("createuser", help="add a staff account (password from prompt or "
+                       "THROUGHGATE_PASSWORD)")  # fmt: skip
+    p.add_argument("username")
+    p.add_argument("--role", required=True, choices=Role.values)
+    p.add_argument("--team", help="team name (created if new)")
+    p.add_argument("--first-name")
+    p.add_argument("--last-name")
+    p.add_argument("--email")
+    p.set_defaults(func=cmd_createuser)
+
+    p = sub.add_parser("load-establishments", help="load or refresh the prison register")
+    p.set_defaults(func=cmd_load_establishments)
+
+    p = sub.add_parser("check", help="run Django's system checks")
+    p.add_argument("--deploy", action="store_true", help="include production checks")
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("manage", help="run any Django management command", add_help=False)
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p.set_defaults(func=cmd_manage)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

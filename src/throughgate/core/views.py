@@ -1,0 +1,45 @@
+"""Small helpers every app's views share. No app imports: roles are passed in."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.paginator import Page, Paginator
+from django.forms import Form
+from django.http import Http404, HttpRequest, HttpResponse
+
+
+def only_for(check: Callable[[Any], bool]) -> Callable:
+    """A page some roles cannot use at all answers 404, as for a hidden record."""
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not check(request.user):
+                raise Http404("Page not found")
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def attach_errors(form: Form, error: ValidationError) -> None:
+    """Put an action's ValidationError on the form: on the named field where the form
+    has it, at the top otherwise, so nothing the action says is lost."""
+    if hasattr(error, "error_dict"):
+        for field, messages in error.message_dict.items():
+            target = field if field in form.fields else None
+            for message in messages:
+                form.add_error(target, message)
+    else:
+        for message in error.messages:
+            form.add_error(None, message)
+
+
+def paginate(request: HttpRequest, items: Any, per_page: int = 50) -> Page:
+    paginator = Paginator(items, per_page)
+    return paginator.get_page(request.GET.get("page"))

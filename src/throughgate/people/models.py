@@ -1,0 +1,299 @@
+"""Person records: the young people the charity supports, their aliases and families."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from throughgate.accounts import roles
+from throughgate.core.choices import COMMON_LANGUAGES, LONDON_BOROUGHS, Ethnicity, Gender
+from throughgate.core.models import TimeStampedModel
+from throughgate.core.validators import (
+    normalise_crn,
+    normalise_phone,
+    normalise_pnc_id,
+    normalise_postcode,
+    normalise_prison_number,
+)
+
+BOROUGH_CHOICES = [(b, b) for b in LONDON_BOROUGHS] + [("Outside London", "Outside London")]
+LANGUAGE_SUGGESTIONS = COMMON_LANGUAGES
+EARLIEST_DATE_OF_BIRTH = date(1900, 1, 1)
+
+
+class PersonQuerySet(models.QuerySet["Person"]):
+    def visible_to(self, user: Any) -> PersonQuerySet:
+        """The one door to person records (see core.access)."""
+        role = roles.role_of(user)
+        if role is None or not roles.sees_personal_data(user):
+            return self.none()
+        if roles.sees_everyone(user):
+            return self.all()
+        if roles.has_caseload(user):
+            return self.filter(cases__mentor=user).distinct()
+        if role == roles.Role.COORDINATOR:
+            return self.filter(
+                Q(cases__team_id=user.team_id) | Q(referrals__team_id=user.team_id)
+                if user.team_id
+                else Q(cases__coordinator=user)
+            ).distinct()
+        return self.none()
+
+    def editable_by(self, user: Any) -> PersonQuerySet:
+        # The safeguarding lead reads everything but changes records only through
+        # safeguarding work, so full-record edits are for the people who hold the case.
+        if roles.role_of(user) == roles.Role.SAFEGUARDING_LEAD:
+            return self.none()
+        return self.visible_to(user)
+
+
+class Person(TimeStampedModel):
+    forename = models.CharField("first name", max_length=100)
+    surname = models.CharField("last name", max_length=100)
+    preferred_name = models.CharField(
+        "preferred name",
+        max_length=100,
+        blank=True,
+        help_text="What they like to be called, if different.",
+    )
+    date_of_birth = models.DateField("date of birth")
+    gender = models.CharField(max_length=20, choices=Gender.choices, default=Gender.NOT_STATED)
+    ethnicity = models.CharField(
+        max_length=40, choices=Ethnicity.choices, default=Ethnicity.NOT_STATED
+    )
+    first_language = models.CharField("first language", max_length=60, default="English")
+    interpreter_needed = models.BooleanField("needs an interpreter", default=False)
+    borough = models.CharField(max_length=40, choices=BOROUGH_CHOICES, blank=True)
+    postcode = models.CharField(max_length=10, blank=True)
+    address = models.TextField(blank=True)
+    phone = models.CharField(max_length=30, blank=True)
+    email = models.EmailField(blank=True)
+    prison_number = models.CharField(
+        "prison number", max_length=7, blank=True, help_text="Like A1234BC."
+    )
+    pnc_id = models.CharField("PNC ID", max_length=13, blank=True, help_text="Like 2012/0123456Z.")
+    crn = models.CharField("probation CRN", max_length=7, blank=True, help_text="Like X123456.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = PersonQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["surname", "forename", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["prison_number"],
+                condition=~Q(prison_number=""),
+                name="person_prison_number_unique",
+                violation_error_message="Another person already has this prison number.",
+            ),
+            models.UniqueConstraint(
+                fields=["pnc_id"],
+                condition=~Q(pnc_id=""),
+                name="person_pnc_id_unique",
+                violation_error_message="Another person already has this PNC ID.",
+            ),
+            models.UniqueConstraint(
+                fields=["crn"],
+                condition=~Q(crn=""),
+                name="person_crn_unique",
+                violation_error_message="Another person already has this CRN.",
+            ),
+        ]
+        indexes = [models.Index(fields=["date_of_birth"])]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.forename} {self.surname}"
+
+    @property
+    def display_name(self) -> str:
+        if self.preferred_name and self.preferred_name != self.forename:
+            return f"{self.preferred_name} ({self.forename}) {self.surname}"
+        return self.full_name
+
+    @property
+    def audit_person_id(self) -> int | None:
+        return self.pk
+
+    def age_on(self, day: date | None = None) -> int:
+        day = day or timezone.localdate()
+        dob = self.date_of_birth
+        return day.year - dob.year - ((day.month, day.day) < (dob.month, dob.day))
+
+    @property
+    def identifiers(self) -> list[str]:
+        return [i for i in (self.prison_number, self.pnc_id, self.crn) if i]
+
+    def clean(self) -> None:
+        errors: dict[str, list[ValidationError]] = {}
+        for field, normalise in (
+            ("prison_number", normalise_prison_number),
+            ("pnc_id", normalise_pnc_id),
+            ("crn", normalise_crn),
+            ("postcode", normalise_postcode),
+            ("phone", normalise_phone),
+        ):
+            value = getattr(self, field)
+            if value:
+                try:
+                    setattr(self, field, normalise(value))
+                except ValidationError as exc:
+                    errors.setdefault(field, []).append(exc)
+        labels = {"prison_number": "prison number", "pnc_id": "PNC ID", "crn": "CRN"}
+        for field, label in labels.items():
+            value = getattr(self, field)
+            if value and field not in errors:
+                clash = Person.objects.filter(**{field: value}).exclude(pk=self.pk)
+                if clash.exists():
+                    # Named on the field (the constraint alone would report it at the top).
+                    errors.setdefault(field, []).append(
+                        ValidationError(
+                            f"Another person already has this {label}; search for them first.",
+                            code="duplicate_identifier",
+                        )
+                    )
+        for field in ("forename", "surname", "preferred_name", "first_language"):
+            setattr(self, field, " ".join((getattr(self, field) or "").split()))
+        dob = self.date_of_birth
+        if isinstance(dob, date):
+            if dob > timezone.localdate():
+                errors.setdefault("date_of_birth", []).append(
+                    ValidationError("Date of birth cannot be in the future.", code="future_date")
+                )
+            elif dob < EARLIEST_DATE_OF_BIRTH:
+                errors.setdefault("date_of_birth", []).append(
+                    ValidationError(
+                        "Date of birth is before 1900; check the year.", code="implausible"
+                    )
+                )
+        if errors:
+            raise ValidationError(errors)
+
+
+class AliasQuerySet(models.QuerySet["Alias"]):
+    def visible_to(self, user: Any) -> AliasQuerySet:
+        return self.filter(person__in=Person.objects.visible_to(user))
+
+    def editable_by(self, user: Any) -> AliasQuerySet:
+        return self.filter(person__in=Person.objects.editable_by(user))
+
+
+class Alias(TimeStampedModel):
+    """Another name a person is or was known by (street names, previous names, misspellings on
+    official records)."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="aliases")
+    forename = models.CharField("first name", max_length=100, blank=True)
+    surname = models.CharField("last name", max_length=100, blank=True)
+    note = models.CharField(max_length=200, blank=True, help_text="Where this name is used.")
+
+    objects = AliasQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["surname", "forename", "id"]
+        verbose_name_plural = "aliases"
+
+    def __str__(self) -> str:
+        return f"{self.forename} {self.surname}".strip()
+
+    @property
+    def audit_person_id(self) -> int:
+        return self.person_id
+
+    def clean(self) -> None:
+        self.forename = " ".join(self.forename.split())
+        self.surname = " ".join(self.surname.split())
+        if not self.forename and not self.surname:
+            raise ValidationError(
+                {"surname": "Enter a first name, a last name or both for the alias."}
+            )
+
+
+class Relationship(models.TextChoices):
+    MOTHER = "mother", "Mother"
+    FATHER = "father", "Father"
+    STEP_PARENT = "step_parent", "Step-parent"
+    CARER = "carer", "Carer or guardian"
+    FOSTER_CARER = "foster_carer", "Foster carer"
+    GRANDPARENT = "grandparent", "Grandparent"
+    SIBLING = "sibling", "Brother or sister"
+    AUNT_UNCLE = "aunt_uncle", "Aunt or uncle"
+    PARTNER = "partner", "Partner"
+    CHILD = "child", "Son or daughter"
+    OTHER = "other", "Other"
+
+
+class FamilyMemberQuerySet(models.QuerySet["FamilyMember"]):
+    def visible_to(self, user: Any) -> FamilyMemberQuerySet:
+        return self.filter(person__in=Person.objects.visible_to(user))
+
+    def editable_by(self, user: Any) -> FamilyMemberQuerySet:
+        return self.filter(person__in=Person.objects.editable_by(user))
+
+
+class FamilyMember(TimeStampedModel):
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="family_members")
+    name = models.CharField(max_length=200)
+    relationship = models.CharField(max_length=20, choices=Relationship.choices)
+    lives_with = models.BooleanField(
+        "lives with them", default=False, help_text="Lives at the same address."
+    )
+    phone = models.CharField(max_length=30, blank=True)
+    email = models.EmailField(blank=True)
+    may_contact = models.BooleanField(
+        "may be contacted",
+        default=True,
+        help_text="Untick if the young person or a safeguarding concern means we must not.",
+    )
+    notes = models.TextField(blank=True)
+
+    objects = FamilyMemberQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_relationship_display().lower()})"
+
+    @property
+    def audit_person_id(self) -> int:
+        return self.person_id
+
+    def clean(self) -> None:
+        self.name = " ".join(self.name.split())
+        if self.phone:
+            try:
+                self.phone = normalise_phone(self.phone)
+            except ValidationError as exc:
+                raise ValidationError({"phone": exc}) from None
+
+
+class NameIndex(models.Model):
+    """Search keys for every name a person is known by (their own and each alias).
+
+    Maintained by people.actions whenever a name changes; lets search and the
+    duplicate check find "Jon Smyth" by sound or prefix with one indexed query.
+    """
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="name_keys")
+    forename = models.CharField(max_length=100)
+    surname = models.CharField(max_length=100)
+    is_alias = models.BooleanField(default=False)
+    forename_sound = models.CharField(max_length=12, db_index=True)
+    surname_sound = models.CharField(max_length=12, db_index=True)
+    forename_prefix = models.CharField(max_length=2, db_index=True)
+    surname_prefix = models.CharField(max_length=2, db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.forename} {self.surname}"

@@ -1,0 +1,12 @@
+from django.urls import include, path
+
+from throughgate.casework import views as casework_views
+
+urlpatterns = [
+    path("", casework_views.home, name="home"),
+    path("", include("throughgate.accounts.urls")),
+    path("", include("throughgate.casework.urls")),
+    path("", include("throughgate.custody.urls")),
+    path("people/", include("throughgate.people.urls")),
+    path("reports/", include("throughgate.reports.urls")),
+]
