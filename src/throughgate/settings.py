@@ -136,6 +136,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.forms",  # widget templates for the project-wide form renderer
     "axes",
     "throughgate.core",
     "throughgate.accounts",
@@ -266,7 +267,11 @@ CSRF_COOKIE_SECURE = HTTPS
 SECURE_SSL_REDIRECT = HTTPS
 SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365 if HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
-SECURE_HSTS_PRELOAD = False  # preload is a one-way door a charity's domain owner must choose
+# HSTS preload is a one-way door (removal from browsers' lists takes months) that
+# the owner of a charity's whole domain must choose, not this application; so it
+# stays off and Django's reminder about it (security.W021) is silenced below.
+SECURE_HSTS_PRELOAD = False
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"

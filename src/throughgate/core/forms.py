@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from django import forms
-from django.forms.renderers import DjangoTemplates
+from django.forms.renderers import TemplatesSetting
 
 
-class Renderer(DjangoTemplates):
+class Renderer(TemplatesSetting):
     """Every form renders through templates/forms/, which put the label, hint and
     error next to the field and wire them up with aria-describedby/aria-invalid."""
 
