@@ -86,8 +86,9 @@ def make_referral(person: Person | None = None, programme: Programme | None = No
 
 
 def make_case(mentor: User | None = None, person: Person | None = None, actor: Any = None,
-              opened_days_ago: int = 50, **referral_overrides: Any) -> Case:  # fmt: skip
-    referral = make_referral(person=person, actor=actor, **referral_overrides)
+              opened_days_ago: int = 50, programme: Programme | None = None,
+              **referral_overrides: Any) -> Case:  # fmt: skip
+    referral = make_referral(person=person, programme=programme, actor=actor, **referral_overrides)
     return casework_actions.accept_referral(
         actor,
         referral,
