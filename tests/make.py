@@ -6,10 +6,12 @@ named users of DESIGN.md: Mo and Kim (mentors), Cara (coordinator), Sam
 
 from __future__ import annotations
 
+import functools
 import itertools
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from django.contrib.auth.hashers import make_password
 from django.utils import timezone
 
 from throughgate.accounts.models import Team, User
@@ -30,6 +32,14 @@ PASSWORD = "correct-horse-battery-staple"
 _counter = itertools.count(1)
 
 
+@functools.cache
+def _password_hash() -> str:
+    """One real Argon2 hash of PASSWORD, shared by every test user: Argon2 is slow on
+    purpose, and hashing afresh for each of seven users in every test would dominate
+    the suite's run time."""
+    return make_password(PASSWORD)
+
+
 def make_team(name: str = "Custody team") -> Team:
     return Team.objects.get_or_create(name=name)[0]
 
@@ -43,7 +53,7 @@ def make_user(username: str, role: str = Role.MENTOR, team: Team | None = None, 
         last_name=extra.pop("last_name", "Tester"),
         **extra,
     )
-    user.set_password(PASSWORD)
+    user.password = _password_hash()
     user.save()
     return user
 

@@ -109,7 +109,7 @@ def test_caseload_puts_releases_then_overdue_contacts_on_top(mo, cara, programme
     assert rows[0]["release_soon"] and not rows[0]["is_due"]
     assert rows[1]["is_due"] and rows[1]["overdue_days"] == 50 - 7
     body = response.content.decode()
-    assert "Released" in body and "43 days overdue" in body
+    assert "Release due" in body and "43 days overdue" in body
     assert response.context["due_count"] == 1 and response.context["release_count"] == 1
     assert overdue.pk != recent.pk
 

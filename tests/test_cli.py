@@ -71,3 +71,14 @@ def test_createuser_refuses_a_weak_password_and_a_taken_name(monkeypatch, capsys
 def test_load_establishments_is_repeatable(capsys):
     assert main(["load-establishments"]) == 0
     assert "0 added, 173 updated" in capsys.readouterr().out
+
+
+@pytest.mark.django_db
+def test_seed_demo_refuses_a_database_with_real_people_in_one_line(capsys, cara):
+    from . import make
+
+    make.make_person(cara)
+    assert main(["seed-demo", "-q"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("throughgate: ") and "not demo data" in err
+    assert "Traceback" not in err

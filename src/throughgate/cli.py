@@ -79,10 +79,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
     _setup_django()
     from django.core.management import call_command
 
-    from throughgate.demo.seed import DEMO_PASSWORD, DEMO_USERS, seed
+    from throughgate.demo.seed import DEMO_PASSWORD, DEMO_USERS, DemoDataError, seed
 
     call_command("migrate", interactive=False, verbosity=0)
-    seed(progress=not args.quiet)
+    try:
+        seed(progress=not args.quiet)
+    except DemoDataError as exc:
+        print(f"throughgate: {exc}", file=sys.stderr)
+        return 1
     print("\nDemo log-ins (password for all: %s):" % DEMO_PASSWORD)
     for username, _first, _last, role_label, _team in DEMO_USERS:
         print(f"  {username:<6} {role_label}")
@@ -110,9 +114,13 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 def cmd_seed_demo(args: argparse.Namespace) -> int:
     _setup_django()
-    from throughgate.demo.seed import seed
+    from throughgate.demo.seed import DemoDataError, seed
 
-    seed(progress=not args.quiet)
+    try:
+        seed(progress=not args.quiet)
+    except DemoDataError as exc:
+        print(f"throughgate: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

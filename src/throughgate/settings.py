@@ -309,6 +309,9 @@ DATE_INPUT_FORMATS = ["%Y-%m-%d", "%d/%m/%Y", "%d/%m/%y", "%d %b %Y", "%d %B %Y"
 STATIC_URL = "/static/"
 # Only needed by `throughgate manage collectstatic` for a separate web server.
 STATIC_ROOT = os.environ.get("STATIC_ROOT") or None
+# The project's own and vendored files live in src/throughgate/static/, which is
+# not inside any installed app, so the finders must be told where it is.
+STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 # Served straight from the package by WhiteNoise in every mode, so neither the
 # demo, the tests nor a deployment needs a collectstatic step.
 WHITENOISE_USE_FINDERS = True

@@ -82,12 +82,18 @@ def accept_referral(
     opened_on: date | None = None,
     initial_phase: str = Phase.REFERRED,
     note: str = "",
+    consent_recorded: bool = False,
 ) -> Case:
+    """Open a case from a pending referral. `consent_recorded=True` records consent given
+    since the referral was made (it is needed to accept)."""
     referral = Referral.objects.select_for_update().select_related("programme", "person").get(
         pk=referral.pk
     )
     if referral.status != ReferralStatus.PENDING:
         raise ValidationError(f"This referral was already {referral.get_status_display().lower()}.")
+    consent_now = consent_recorded and not referral.consent_recorded
+    if consent_now:
+        referral.consent_recorded = True
     if not referral.consent_recorded:
         raise ValidationError(
             {"consent_recorded": "Record the young person's consent before accepting."}
@@ -127,8 +133,18 @@ def accept_referral(
     referral.decided_by = _user_or_none(actor)
     referral.decided_at = timezone.now()
     referral.decision_notes = note
-    referral.save(update_fields=["status", "decided_by", "decided_at", "decision_notes", "updated_at"])
-    audit.record(actor, AuditAction.UPDATE, referral, fields=["status"], summary="accepted")
+    referral.save(
+        update_fields=[
+            "status", "decided_by", "decided_at", "decision_notes", "consent_recorded", "updated_at",
+        ]
+    )  # fmt: skip
+    audit.record(
+        actor,
+        AuditAction.UPDATE,
+        referral,
+        fields=["status", "consent_recorded"] if consent_now else ["status"],
+        summary="accepted",
+    )
     audit.record(
         actor,
         AuditAction.CREATE,

@@ -64,9 +64,16 @@ class AcceptReferralForm(forms.Form):
     opened_on = forms.DateField(label="Case opened on", widget=DateInput())
     initial_phase = forms.ChoiceField(label="Starting phase")
     note = forms.CharField(label="Note", required=False, max_length=300)
+    consent_recorded = forms.BooleanField(
+        label="The young person now consents to the referral",
+        required=False,
+        help_text="Consent was not recorded when the referral was made; it is needed to accept.",
+    )
 
     def __init__(self, *args: Any, referral: Referral, **kwargs: Any):
         super().__init__(*args, **kwargs)
+        if referral.consent_recorded:
+            del self.fields["consent_recorded"]
         self.fields["mentor"].queryset = caseworkers()
         self.fields["initial_phase"].choices = [
             c for c in referral.programme.phase_choices if c[0] != Phase.CLOSED

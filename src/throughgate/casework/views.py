@@ -4,7 +4,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max, OuterRef, Q, Subquery
 from django.http import HttpRequest, HttpResponse
@@ -189,12 +189,19 @@ def referral_new(request: HttpRequest) -> HttpResponse:
                         _referral_data(referral_form),
                     )
             except ValidationError as exc:
-                attach_errors(referral_form, exc)
-                if person_form is not None:
-                    attach_errors(person_form, exc)
+                # Each message on the form that holds its field, so none is shown twice
+                # (a bad referral date is not a problem with the young person).
+                forms = [f for f in (person_form, referral_form) if f is not None]
+                by_field = exc.error_dict if hasattr(exc, "error_dict") else {NON_FIELD_ERRORS: exc}
+                for name, errors in by_field.items():
+                    target = next((f for f in forms if name in f.fields), referral_form)
+                    attach_errors(target, ValidationError({name: errors}))
             else:
                 messages.success(request, f"Referral of {person} recorded.")
                 return redirect("casework:referral_detail", pk=referral.pk)
+    # Invalid input answers 400, as in every form view; the duplicate question on
+    # its own (no choice made yet) is not an error.
+    invalid = any(f is not None and f.errors for f in (referral_form, person_form, choice_form))
     return render(
         request,
         "casework/referral_form.html",
@@ -207,6 +214,7 @@ def referral_new(request: HttpRequest) -> HttpResponse:
             "choice_form": choice_form,
             "languages": LANGUAGE_SUGGESTIONS,
         },
+        status=400 if invalid else 200,
     )
 
 
@@ -245,6 +253,7 @@ def referral_accept(request: HttpRequest, pk: int) -> HttpResponse:
                 opened_on=form.cleaned_data["opened_on"],
                 initial_phase=form.cleaned_data["initial_phase"],
                 note=form.cleaned_data["note"],
+                consent_recorded=form.cleaned_data.get("consent_recorded", False),
             )
         except ValidationError as exc:
             attach_errors(form, exc)

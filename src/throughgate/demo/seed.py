@@ -1,0 +1,2173 @@
+"""The demo charity: three years of a London peer-mentoring service, built through the actions.
+
+`seed()` fills an empty database with staff (the named users of DESIGN.md), the two
+programmes and about 300 young people with their referrals, custody episodes, cases,
+phase changes, contacts and closures, ending today. Everything goes through the same
+action functions as real work (people.actions, casework.actions, custody.actions), so
+every row is validated and audited exactly as if a coordinator or mentor had typed it.
+
+It is deterministic (random.Random(2006)) apart from being anchored on today's date,
+all-or-nothing (one transaction) and idempotent: a marker event in the audit trail says
+the demo is there, and a second run does nothing.
+
+Phone numbers come from Ofcom's ranges reserved for drama (07700 900xxx, 020 7946 0xxx),
+so no real person can be rung from the demo.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any, TypeVar
+
+from django.contrib.auth.hashers import make_password
+from django.db import transaction
+from django.utils import timezone
+
+from throughgate.accounts.models import Team, User
+from throughgate.accounts.roles import Role
+from throughgate.casework import actions as casework
+from throughgate.casework.models import (
+    DEFAULT_PHASES,
+    Attendance,
+    Case,
+    ClosureReason,
+    Contact,
+    ContactMode,
+    DeclineReason,
+    NonAttendanceReason,
+    Phase,
+    PhaseChange,
+    Programme,
+    ProgrammeKind,
+    Referral,
+    ReferralSource,
+    ReferralStatus,
+)
+from throughgate.core import audit
+from throughgate.core.models import AuditAction, AuditEvent
+from throughgate.core.validators import pnc_check_letter
+from throughgate.custody import actions as custody
+from throughgate.custody.establishments import load_register
+from throughgate.custody.models import CustodyEpisode, Establishment
+from throughgate.people import actions as people
+from throughgate.people.models import Alias, FamilyMember, Person, Relationship
+
+T = TypeVar("T")
+
+DEMO_PASSWORD = "throughgate-demo"
+SEED = 2006  # the year the model programme began
+
+CUSTODY_TEAM = "Custody team"
+PREVENTION_TEAM = "Prevention team"
+CUSTODY_PROGRAMME = "Custody to community mentoring"
+PREVENTION_PROGRAMME = "Prevention 1:1"
+
+# (username, first name, last name, role label, team) — cli.py prints these as the log-ins.
+DEMO_USERS: list[tuple[str, str, str, str, str | None]] = [
+    ("mo", "Mo", "Ahmed", Role.MENTOR.label, CUSTODY_TEAM),
+    ("kim", "Kim", "Walsh", Role.MENTOR.label, CUSTODY_TEAM),
+    ("cara", "Cara", "Jones", Role.COORDINATOR.label, CUSTODY_TEAM),
+    ("sam", "Sam", "Okafor", Role.SAFEGUARDING_LEAD.label, None),
+    ("pat", "Pat", "Doyle", Role.PREVENTION_FACILITATOR.label, PREVENTION_TEAM),
+    ("ade", "Ade", "Bello", Role.ADMIN.label, None),
+    ("fay", "Fay", "Green", Role.ANALYST.label, None),
+]
+_ROLE_BY_LABEL = {str(label): value for value, label in Role.choices}
+
+# The rest of the staff: a charity this size has more than two mentors. They carry
+# caseloads in the demo but have no password (nobody logs in as them).
+OTHER_STAFF: list[tuple[str, str, str, str, str]] = [
+    ("tunde", "Tunde", "Adebayo", Role.MENTOR, CUSTODY_TEAM),
+    ("shanice", "Shanice", "Campbell", Role.MENTOR, CUSTODY_TEAM),
+    ("dean", "Dean", "Murphy", Role.MENTOR, CUSTODY_TEAM),
+    ("nadia", "Nadia", "Hussain", Role.PREVENTION_FACILITATOR, PREVENTION_TEAM),
+]
+
+# Open caseloads today, by the state each case is in (scaled, with minimums so that a
+# small test seed still has every situation a newcomer should see).
+CUSTODY_CASELOADS: dict[str, dict[str, int]] = {
+    "mo": {"referred": 1, "custody_soon": 3, "custody_later": 2, "gate": 1,
+           "community_recent": 4, "community_overdue": 2},
+    "kim": {"custody_soon": 2, "custody_later": 2, "gate": 1, "community_recent": 5,
+            "community_overdue": 2},
+    "tunde": {"custody_soon": 1, "custody_later": 2, "community_recent": 5,
+              "community_overdue": 2},
+    "shanice": {"custody_soon": 1, "custody_later": 1, "gate": 1, "community_recent": 4,
+                "community_overdue": 1},
+    "dean": {"custody_later": 2, "community_recent": 5, "community_overdue": 1},
+}  # fmt: skip
+MINIMUM_OPEN = {
+    "mo": {"custody_soon": 1, "community_recent": 1, "community_overdue": 1},
+    "kim": {"custody_soon": 1, "community_recent": 1, "community_overdue": 1},
+}
+PREVENTION_CASELOADS: dict[str, dict[str, int]] = {
+    "pat": {"referred": 1, "active_recent": 8, "active_overdue": 2},
+    "nadia": {"referred": 1, "active_recent": 6, "active_overdue": 1},
+}
+CLOSED_CUSTODY_MENTORS = {"mo": 22, "kim": 20, "tunde": 22, "shanice": 16, "dean": 20}
+CLOSED_PREVENTION_MENTORS = {"pat": 60, "nadia": 40}
+
+# Counts at scale 1.0.
+CLOSED_CUSTODY = 135
+CLOSED_PREVENTION = 47
+DECLINED_CUSTODY = 26
+DECLINED_PREVENTION = 7
+PENDING_CUSTODY = 8
+PENDING_PREVENTION = 2
+UNASSIGNED_CUSTODY = 2
+
+# --- Places ---------------------------------------------------------------------------
+# borough: (weight, postcode districts, streets, neighbourhoods)
+BOROUGHS: dict[str, tuple[int, list[str], list[str], list[str]]] = {
+    "Barking and Dagenham": (4, ["IG11", "RM8", "RM9", "RM10"],
+                             ["Ripple Road", "Longbridge Road", "Becontree Avenue"],
+                             ["Barking", "Dagenham", "Becontree"]),
+    "Barnet": (3, ["N11", "NW9", "HA8", "EN5"], ["Watling Avenue", "Station Road", "Ballards Lane"],
+               ["Colindale", "Burnt Oak", "Edgware"]),
+    "Bexley": (2, ["DA7", "DA8", "DA16", "DA17"], ["Erith Road", "Bexley Road", "Broadway"],
+               ["Erith", "Bexleyheath", "Belvedere"]),
+    "Brent": (6, ["NW10", "NW2", "HA0", "HA9"],
+              ["Harlesden High Street", "Church Road", "Ealing Road", "Kilburn High Road"],
+              ["Harlesden", "Stonebridge", "Wembley", "Kilburn"]),
+    "Bromley": (2, ["BR1", "BR5", "SE20", "BR3"], ["Masons Hill", "Croydon Road", "High Street"],
+                ["Penge", "St Paul's Cray", "Bromley"]),
+    "Camden": (4, ["NW1", "NW5", "NW6", "WC1H"],
+               ["Queen's Crescent", "Kentish Town Road", "Malden Road", "Prince of Wales Road"],
+               ["Kentish Town", "Somers Town", "Gospel Oak", "Kilburn"]),
+    "City of London": (1, ["EC1Y", "EC2Y"], ["Golden Lane", "Middlesex Street"],
+                       ["Golden Lane", "Aldgate"]),
+    "Croydon": (8, ["CR0", "CR7", "SE25", "CR2"],
+                ["London Road", "Thornton Road", "Brigstock Road", "Lower Addiscombe Road"],
+                ["Thornton Heath", "West Croydon", "New Addington", "South Norwood"]),
+    "Ealing": (5, ["W3", "W7", "UB1", "UB5"], ["Uxbridge Road", "The Broadway", "Greenford Road"],
+               ["Acton", "Southall", "Northolt", "Hanwell"]),
+    "Enfield": (6, ["EN1", "EN3", "N9", "N18"], ["Hertford Road", "Fore Street", "Southbury Road"],
+                ["Edmonton", "Ponders End", "Enfield Town"]),
+    "Greenwich": (6, ["SE18", "SE28", "SE9", "SE2"],
+                  ["Woolwich New Road", "Plumstead Road", "Eltham High Street"],
+                  ["Woolwich", "Plumstead", "Thamesmead", "Eltham"]),
+    "Hackney": (8, ["E5", "E8", "E9", "N16"],
+                ["Mare Street", "Kingsland Road", "Clapton Road", "Well Street"],
+                ["Hackney Central", "Clapton", "Dalston", "Homerton"]),
+    "Hammersmith and Fulham": (3, ["W12", "W6", "W14", "SW6"],
+                               ["Uxbridge Road", "Askew Road", "North End Road"],
+                               ["Shepherd's Bush", "White City", "Fulham"]),
+    "Haringey": (7, ["N15", "N17", "N22", "N4"],
+                 ["Tottenham High Road", "West Green Road", "Philip Lane", "Lordship Lane"],
+                 ["Tottenham", "Wood Green", "Seven Sisters", "Northumberland Park"]),
+    "Harrow": (2, ["HA1", "HA2", "HA3"], ["Station Road", "Northolt Road", "Whitchurch Lane"],
+               ["Wealdstone", "South Harrow", "Harrow"]),
+    "Havering": (2, ["RM3", "RM7", "RM13"], ["South Street", "Hilldene Avenue", "Straight Road"],
+                 ["Harold Hill", "Romford", "Rainham"]),
+    "Hillingdon": (2, ["UB3", "UB4", "UB8"], ["Station Road", "Yeading Lane", "Coldharbour Lane"],
+                   ["Hayes", "Yeading", "Uxbridge"]),
+    "Hounslow": (3, ["TW3", "TW4", "TW13", "TW8"], ["Bath Road", "Hanworth Road", "Staines Road"],
+                 ["Hounslow", "Feltham", "Brentford"]),
+    "Islington": (6, ["N1", "N7", "N19", "EC1V"],
+                  ["Caledonian Road", "Holloway Road", "Essex Road", "Hornsey Road"],
+                  ["Holloway", "Archway", "King's Cross", "Finsbury Park"]),
+    "Kensington and Chelsea": (3, ["W10", "W11", "SW10"],
+                               ["Golborne Road", "Ladbroke Grove", "Lancaster Road"],
+                               ["North Kensington", "Ladbroke Grove", "World's End"]),
+    "Kingston upon Thames": (1, ["KT1", "KT2", "KT9"], ["Cambridge Road", "London Road"],
+                             ["Kingston", "Chessington"]),
+    "Lambeth": (10, ["SW2", "SW9", "SE11", "SE27", "SW16", "SW8"],
+                ["Coldharbour Lane", "Brixton Hill", "Stockwell Road", "Railton Road"],
+                ["Brixton", "Stockwell", "Streatham", "Kennington", "Vauxhall"]),
+    "Lewisham": (8, ["SE4", "SE6", "SE8", "SE13", "SE14"],
+                 ["Lewisham Way", "Brockley Road", "Rushey Green", "Deptford High Street"],
+                 ["Deptford", "Catford", "New Cross", "Lewisham", "Bellingham"]),
+    "Merton": (2, ["CR4", "SM4", "SW19"], ["Western Road", "London Road", "High Street"],
+               ["Mitcham", "Morden", "Colliers Wood"]),
+    "Newham": (9, ["E6", "E7", "E13", "E15", "E16"],
+               ["Barking Road", "Romford Road", "Plashet Grove", "High Street North"],
+               ["Plaistow", "Stratford", "East Ham", "Canning Town", "Forest Gate"]),
+    "Redbridge": (3, ["IG1", "IG3", "IG8"], ["Ilford Lane", "Cranbrook Road", "High Road"],
+                  ["Ilford", "Seven Kings", "Woodford"]),
+    "Richmond upon Thames": (1, ["TW2", "TW9", "TW12"], ["Hampton Road", "Sheen Road"],
+                             ["Whitton", "Hampton"]),
+    "Southwark": (10, ["SE1", "SE5", "SE15", "SE16", "SE17"],
+                  ["Old Kent Road", "Rye Lane", "Camberwell Road", "Walworth Road"],
+                  ["Peckham", "Camberwell", "Walworth", "Bermondsey", "Elephant and Castle"]),
+    "Sutton": (1, ["SM1", "SM5"], ["Benhill Avenue", "Green Wrythe Lane"], ["Sutton", "St Helier"]),
+    "Tower Hamlets": (8, ["E1", "E2", "E3", "E14"],
+                      ["Commercial Road", "Mile End Road", "Roman Road", "Cable Street"],
+                      ["Stepney", "Bethnal Green", "Poplar", "Bow", "Whitechapel"]),
+    "Waltham Forest": (6, ["E10", "E17", "E4", "E11"],
+                       ["Hoe Street", "Lea Bridge Road", "Forest Road"],
+                       ["Walthamstow", "Leyton", "Chingford", "Leytonstone"]),
+    "Wandsworth": (5, ["SW11", "SW17", "SW18", "SW15"],
+                   ["York Road", "Garratt Lane", "Falcon Road"],
+                   ["Battersea", "Tooting", "Roehampton", "Wandsworth"]),
+    "Westminster": (4, ["W2", "W9", "NW8", "SW1V"],
+                    ["Harrow Road", "Church Street", "Lisson Grove", "Warwick Way"],
+                    ["Church Street", "Queen's Park", "Westbourne", "Pimlico"]),
+}  # fmt: skip
+# Where people go when they move out of London: (town, postcode district, street).
+OUTSIDE_LONDON = [
+    ("Chatham", "ME4", "Luton Road"), ("Gravesend", "DA11", "Milton Road"),
+    ("Southend-on-Sea", "SS1", "Southchurch Road"), ("Luton", "LU1", "Dunstable Road"),
+    ("Slough", "SL1", "Stoke Road"), ("Basildon", "SS14", "Whitmore Way"),
+]  # fmt: skip
+INWARD_LETTERS = "ABDEFGHJLNPQRSTUWXYZ"
+BLOCKS = [
+    "Marlowe House", "Brunel Court", "Seacole House", "Lansbury House", "Attlee Court",
+    "Tyndale House", "Kingfisher Court", "Churchill Gardens", "Wren House", "Nightingale Court",
+    "Heron House", "Bevan Court", "Equiano House", "Windrush Court", "Pankhurst House",
+]  # fmt: skip
+
+# Schools that refer to the prevention programme (by borough), and where that work runs.
+SCHOOLS: dict[str, list[str]] = {
+    "Lambeth": ["Lilian Baylis Technology School", "Lambeth Academy", "Platanos College"],
+    "Southwark": ["Harris Academy Peckham", "Ark Walworth Academy",
+                  "St Michael's Catholic College"],
+    "Hackney": ["Haggerston School", "Stoke Newington School", "Mossbourne Community Academy"],
+    "Newham": ["Rokeby School", "Lister Community School", "Brampton Manor Academy"],
+    "Croydon": ["Harris Academy South Norwood", "Oasis Academy Shirley Park"],
+    "Lewisham": ["Deptford Green School", "Prendergast Ladywell School", "Sedgehill Academy"],
+    "Tower Hamlets": ["Morpeth School", "Stepney All Saints School", "Bow School"],
+    "Haringey": ["Park View School", "Gladesmore Community School", "Woodside High School"],
+    "Brent": ["Capital City Academy", "Alperton Community School", "Crest Academy"],
+    "Waltham Forest": ["Walthamstow Academy", "Kelmscott School", "Leytonstone School"],
+    "Greenwich": ["Plumstead Manor School", "Harris Academy Greenwich", "The John Roan School"],
+    "Enfield": ["Edmonton County School", "Kingsmead School", "Aylward Academy"],
+}  # fmt: skip
+
+# Prisons by who they hold (agency codes from the MoJ register).
+PRISONS_UNDER_18 = ["FMI", "FMI", "FMI", "CKI", "CKI", "WNI"]
+PRISONS_18_TO_20 = ["FMI", "ISI", "ISI", "AYI", "RCI", "TSI", "HOI"]
+PRISONS_ADULT = ["TSI", "TSI", "WWI", "PVI", "BAI", "WSI", "BXI", "ISI", "HOI", "RCI"]
+PRISONS_WOMEN = ["BZI", "BZI", "DWI"]
+PRISONS_RECALL = ["TSI", "WWI", "PVI", "BAI", "WSI", "BXI"]
+PRISON_CODES = sorted(
+    set(PRISONS_UNDER_18 + PRISONS_18_TO_20 + PRISONS_ADULT + PRISONS_WOMEN + PRISONS_RECALL)
+)
+
+
+# --- Names ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Pool:
+    male: Sequence[str]
+    female: Sequence[str]
+    surnames: Sequence[str]
+    languages: Sequence[tuple[str, int]] = (("English", 1),)
+    female_surnames: Sequence[str] = ()
+
+
+POOLS: dict[str, Pool] = {
+    "british": Pool(
+        ["Connor", "Callum", "Kyle", "Jack", "Harry", "Charlie", "Liam", "Ryan", "Lewis", "Alfie",
+         "Ben", "Jake", "Bradley", "Reece", "Jordan", "Kieran", "Jamie", "Tommy", "George",
+         "Billy", "Daniel", "Josh", "Mason", "Aaron", "Christopher", "Alexander"],
+        ["Chloe", "Megan", "Holly", "Jade", "Courtney", "Sophie", "Ellie", "Demi", "Lauren",
+         "Paige", "Kayleigh", "Amber"],
+        ["Smith", "Jones", "Taylor", "Wilson", "Evans", "Walker", "Hughes", "Wright", "Cooper",
+         "Hill", "Baker", "Turner", "Harris", "Ward", "Clarke", "Martin", "Mitchell", "Cole",
+         "Barker", "Parker", "Webb", "Stevens", "Lloyd", "Marsh", "Payne", "Fletcher", "Dixon",
+         "Palmer", "Hunt"],
+    ),
+    "caribbean": Pool(
+        ["Tyrone", "Jermaine", "Kyle", "Reiss", "Jaden", "Kai", "Marcus", "Dwayne", "Tyler",
+         "Malachi", "Isaiah", "Nathaniel", "Rhys", "Devon", "Kemar", "Andre", "Romario", "Jahmal",
+         "Kareem", "Jerome", "Tremaine", "Elijah", "Joel", "Levi", "Jaylen"],
+        ["Shanice", "Jada", "Tia", "Chantelle", "Keisha", "Aaliyah", "Nia", "Destiny", "Imani",
+         "Tanisha", "Kiara"],
+        ["Campbell", "Brown", "Williams", "Thomas", "Grant", "Clarke", "Reid", "Francis", "Henry",
+         "Morgan", "Bailey", "Gordon", "Lewis", "Edwards", "McKenzie", "Forbes", "Gayle", "Blake",
+         "Stewart", "Richards", "Johnson", "Samuels", "Barrett", "Ellis", "Powell", "Spence",
+         "Bennett", "Anderson", "Douglas"],
+    ),
+    "nigerian": Pool(
+        ["Oluwatobi", "Femi", "Chinedu", "Emeka", "Olamide", "Kayode", "David", "Daniel",
+         "Samuel", "Joshua", "Emmanuel", "Oluwaseun", "Ayomide", "Chidi", "Ikenna", "Damilola",
+         "Ibrahim", "Tobi"],
+        ["Chioma", "Funmilayo", "Precious", "Blessing", "Favour", "Temitope", "Adaeze", "Esther"],
+        ["Adeyemi", "Okafor", "Okoro", "Balogun", "Eze", "Nwosu", "Ogunleye", "Oyelaran",
+         "Akinola", "Afolabi", "Olawale", "Obi", "Nwachukwu", "Adewale", "Ibekwe", "Oladipo",
+         "Babatunde", "Salami"],
+        (("English", 95), ("Yoruba", 5)),
+    ),
+    "ghanaian": Pool(
+        ["Kwame", "Kofi", "Kojo", "Yaw", "Kwabena", "Kwaku", "Emmanuel", "Nana", "Prince", "Isaac"],
+        ["Ama", "Akosua", "Abena", "Efua"],
+        ["Mensah", "Boateng", "Asante", "Owusu", "Appiah", "Osei", "Agyeman", "Addo", "Darko",
+         "Amponsah", "Ofori", "Opoku"],
+    ),
+    "somali": Pool(
+        ["Abdi", "Mohamed", "Hassan", "Yusuf", "Abdirahman", "Mahad", "Said", "Ahmed",
+         "Abdullahi", "Mustafe", "Liban", "Bilal", "Khalid"],
+        ["Hodan", "Ayaan", "Hibaaq", "Sagal", "Fadumo", "Ifrah"],
+        ["Abdi", "Farah", "Warsame", "Hassan", "Osman", "Ali", "Jama", "Ismail", "Omar", "Hersi",
+         "Aden", "Mohamud", "Egal", "Nur"],
+        (("English", 80), ("Somali", 20)),
+    ),
+    "eritrean": Pool(
+        ["Yonas", "Biniam", "Filmon", "Semere", "Dawit", "Robel", "Henok", "Merhawi"],
+        ["Helen", "Senait", "Luwam", "Selam"],
+        ["Tesfaye", "Haile", "Berhane", "Tekle", "Ghebremedhin", "Kidane", "Woldu", "Mehari",
+         "Habte"],
+        (("Tigrinya", 60), ("English", 40)),
+    ),
+    "congolese": Pool(
+        ["Christ", "Prince", "Glody", "Junior", "Merveille", "Patrick", "Jonathan", "Exaucé"],
+        ["Grace", "Divine", "Gloire", "Esther"],
+        ["Mbala", "Kabongo", "Ilunga", "Lukusa", "Mukendi", "Kalonji", "Tshibangu", "Mputu"],
+        (("English", 60), ("French", 40)),
+    ),
+    "sierra_leonean": Pool(
+        ["Mohamed", "Ibrahim", "Abu", "Alusine", "Sahr", "Foday", "Osman"],
+        ["Fatmata", "Isatu", "Mariama"],
+        ["Kamara", "Sesay", "Conteh", "Bangura", "Koroma", "Turay", "Jalloh", "Kargbo"],
+    ),
+    "irish": Pool(
+        ["Sean", "Ciaran", "Niall", "Declan", "Conor", "Padraig", "Eoin", "Cian"],
+        ["Aoife", "Siobhan", "Niamh", "Ciara"],
+        ["O'Brien", "Murphy", "Byrne", "Kelly", "Doyle", "O'Connor", "Gallagher", "Brennan",
+         "Fitzgerald", "Quinn", "McCarthy"],
+    ),
+    "traveller": Pool(
+        ["John", "Patrick", "Michael", "Tommy", "Martin", "Jimmy", "Francis"],
+        ["Bridget", "Mary", "Kathleen", "Margaret"],
+        ["Doherty", "McDonagh", "Ward", "Joyce", "Cash", "Maughan", "Connors", "Stokes"],
+    ),
+    "roma": Pool(
+        ["Marius", "Dragos", "Ionel", "Florin", "Denis", "Robert"],
+        ["Ramona", "Denisa"],
+        ["Lakatos", "Balog", "Rostas", "Horvath", "Oláh", "Dinca", "Stoica"],
+        (("Romanian", 60), ("English", 40)),
+    ),
+    "polish": Pool(
+        ["Kacper", "Jakub", "Bartosz", "Mateusz", "Szymon", "Dawid", "Patryk", "Kamil"],
+        ["Oliwia", "Zuzanna", "Wiktoria"],
+        ["Kowalski", "Nowak", "Wiśniewski", "Zieliński", "Wójcik", "Kamiński", "Lewandowski",
+         "Dąbrowski"],
+        (("English", 60), ("Polish", 40)),
+        ["Kowalska", "Nowak", "Wiśniewska", "Zielińska", "Wójcik", "Kamińska", "Lewandowska"],
+    ),
+    "romanian": Pool(
+        ["Andrei", "Ionut", "Gabriel", "Alexandru", "Cristian", "Mihai", "Stefan"],
+        ["Ana", "Alexandra", "Bianca"],
+        ["Popescu", "Ionescu", "Stan", "Dumitru", "Munteanu", "Constantin", "Georgescu"],
+        (("Romanian", 60), ("English", 40)),
+    ),
+    "albanian": Pool(
+        ["Arben", "Endrit", "Klevis", "Ardit", "Erion", "Kristi", "Elvis", "Besart", "Dritan"],
+        ["Elira", "Arta", "Erisa"],
+        ["Hoxha", "Krasniqi", "Gashi", "Berisha", "Shehu", "Leka", "Dervishi", "Kola", "Cela"],
+        (("Albanian", 50), ("English", 50)),
+    ),
+    "lithuanian": Pool(
+        ["Lukas", "Matas", "Dominykas", "Tomas"],
+        ["Gabija", "Ieva"],
+        ["Kazlauskas", "Petrauskas", "Jankauskas", "Stankevičius"],
+        (("Lithuanian", 50), ("English", 50)),
+        ["Kazlauskaitė", "Petrauskaitė", "Jankauskaitė"],
+    ),
+    "portuguese": Pool(
+        ["Tiago", "Rúben", "Diogo", "Rafael", "Gonçalo", "João", "Bruno"],
+        ["Beatriz", "Inês"],
+        ["Silva", "Santos", "Ferreira", "Pereira", "Costa", "Rodrigues", "Fernandes", "Gomes"],
+        (("Portuguese", 50), ("English", 50)),
+    ),
+    "bangladeshi": Pool(
+        ["Rahim", "Sabbir", "Shahid", "Imran", "Abdul", "Rayhan", "Tanvir", "Mahfuz", "Jamal",
+         "Shafiq", "Rakib", "Nazmul"],
+        ["Nusrat", "Sadia", "Fatema", "Tasnim"],
+        ["Miah", "Uddin", "Ahmed", "Rahman", "Hussain", "Islam", "Khan", "Ali", "Chowdhury",
+         "Hoque", "Karim"],
+        (("English", 85), ("Bengali", 15)),
+        ["Begum", "Khatun", "Rahman", "Ahmed", "Chowdhury", "Akter"],
+    ),
+    "pakistani": Pool(
+        ["Bilal", "Hamza", "Usman", "Zain", "Adnan", "Faisal", "Amir", "Haris", "Saad", "Danyal"],
+        ["Ayesha", "Maryam", "Hira", "Zara"],
+        ["Khan", "Hussain", "Iqbal", "Mahmood", "Akhtar", "Butt", "Shah", "Malik", "Raza",
+         "Qureshi", "Anwar"],
+        (("English", 85), ("Urdu", 10), ("Punjabi", 5)),
+    ),
+    "indian": Pool(
+        ["Arjun", "Rohan", "Karan", "Jaspreet", "Harpreet", "Gurpreet", "Amrit", "Vikram",
+         "Manpreet", "Ravi"],
+        ["Priya", "Simran", "Amandeep", "Navneet"],
+        ["Patel", "Singh", "Sharma", "Gill", "Sandhu", "Dhillon", "Shah", "Mistry", "Bains",
+         "Sidhu"],
+        (("English", 85), ("Punjabi", 10), ("Gujarati", 5)),
+        ["Kaur", "Patel", "Gill", "Sandhu", "Sharma"],
+    ),
+    "tamil": Pool(
+        ["Tharun", "Kajan", "Sajeev", "Niroshan", "Thushan", "Keerthan"],
+        ["Abirami", "Sinthuja"],
+        ["Sivakumar", "Nadarajah", "Rasiah", "Thurairajah", "Kanagaratnam", "Selvarajah"],
+        (("English", 75), ("Tamil", 25)),
+    ),
+    "afghan": Pool(
+        ["Ahmad", "Farid", "Naveed", "Wahid", "Jawad", "Sohail", "Massoud"],
+        ["Mariam", "Parwana"],
+        ["Ahmadzai", "Popal", "Noori", "Sultani", "Rahimi", "Hakimi", "Stanekzai"],
+        (("English", 45), ("Pashto", 30), ("Dari", 25)),
+    ),
+    "chinese": Pool(
+        ["Kevin", "Jason", "Michael", "Wei", "Jun"],
+        ["Mei", "Jenny"],
+        ["Chen", "Li", "Wong", "Zhang", "Lam", "Cheung", "Chan", "Ho"],
+        (("English", 80), ("Cantonese", 20)),
+    ),
+    "arab": Pool(
+        ["Omar", "Youssef", "Karim", "Tariq", "Mahmoud", "Ahmed", "Ali", "Hamza", "Adam"],
+        ["Layla", "Nour", "Yasmin"],
+        ["Saleh", "Mansour", "Haddad", "El-Amin", "Abdullah", "Al-Hashimi", "Nasser", "Darwish",
+         "Khalil"],
+        (("English", 65), ("Arabic", 35)),
+    ),
+    "kurdish": Pool(
+        ["Baran", "Deniz", "Rebwar", "Serkan", "Mehmet", "Kawa", "Dilan", "Azad"],
+        ["Rojda", "Berfin"],
+        ["Yilmaz", "Kaya", "Demir", "Aydin", "Çelik", "Ahmadi", "Rashid", "Kurt"],
+        (("English", 50), ("Kurdish", 35), ("Turkish", 15)),
+    ),
+    "latin": Pool(
+        ["Santiago", "Juan", "Kevin", "Brayan", "Andrés", "Sebastián", "Mateo", "Cristian"],
+        ["Valentina", "Camila"],
+        ["Gómez", "Rodríguez", "Castillo", "Vargas", "Restrepo", "Morales", "Quintero",
+         "Cárdenas"],
+        (("English", 55), ("Spanish", 45)),
+    ),
+}  # fmt: skip
+
+# ONS ethnic group -> (weight among custody referrals, weight among prevention referrals,
+# pools for first names, pools for surnames).
+ETHNICITIES: dict[str, tuple[int, int, list[str], list[str]]] = {
+    "black_caribbean": (15, 12, ["caribbean"], ["caribbean"]),
+    "black_african": (18, 18, ["nigerian", "nigerian", "ghanaian", "somali", "somali", "eritrean",
+                               "congolese", "sierra_leonean"], []),
+    "black_other": (8, 6, ["caribbean", "nigerian"], ["caribbean", "nigerian"]),
+    "mixed_white_black_caribbean": (9, 10, ["caribbean", "british"], ["british", "caribbean"]),
+    "mixed_white_black_african": (3, 3, ["nigerian", "british"], ["british", "nigerian"]),
+    "mixed_white_asian": (1, 2, ["british", "pakistani"], ["british"]),
+    "mixed_other": (3, 3, ["british", "caribbean", "portuguese"],
+                    ["british", "latin", "caribbean"]),
+    "white_british": (16, 16, ["british"], ["british"]),
+    "white_irish": (2, 1, ["irish"], ["irish"]),
+    "white_gypsy_traveller": (2, 1, ["traveller"], ["traveller"]),
+    "white_roma": (1, 1, ["roma"], ["roma"]),
+    "white_other": (6, 6, ["polish", "romanian", "albanian", "albanian", "lithuanian",
+                           "portuguese"], []),
+    "asian_bangladeshi": (4, 6, ["bangladeshi"], ["bangladeshi"]),
+    "asian_pakistani": (3, 3, ["pakistani"], ["pakistani"]),
+    "asian_indian": (1, 2, ["indian"], ["indian"]),
+    "asian_other": (2, 2, ["tamil", "afghan"], []),
+    "asian_chinese": (1, 1, ["chinese"], ["chinese"]),
+    "other_arab": (2, 2, ["arab"], ["arab"]),
+    "other_any": (3, 3, ["kurdish", "latin"], []),
+    "not_stated": (2, 2, ["british", "caribbean", "nigerian"], ["british", "caribbean"]),
+}  # fmt: skip
+
+PREFERRED_NAMES = {
+    "Oluwatobi": "Tobi", "Oluwaseun": "Seun", "Nathaniel": "Nate", "Emmanuel": "Manny",
+    "Abdirahman": "Abdi", "Kwabena": "Kobby", "Alexandru": "Alex", "Funmilayo": "Funmi",
+    "Temitope": "Temi", "Damilola": "Dami", "Ayomide": "Ayo", "Christopher": "Chris",
+    "Alexander": "Alex", "Abdullahi": "Abdul", "Padraig": "Paddy", "Dominykas": "Dom",
+    "Sebastián": "Seb", "Jermaine": "JJ", "Merveille": "Merv",
+}  # fmt: skip
+SPELLING_VARIANTS = {
+    "Mohamed": ["Mohammed", "Muhammad", "Mohamad"], "Abdirahman": ["Abdurahman", "Abdiraman"],
+    "Jermaine": ["Germaine", "Jermain"], "Tyrone": ["Tyron"], "Reiss": ["Reece", "Rhys"],
+    "Isaiah": ["Isiah"], "Malachi": ["Malakai"], "Jaden": ["Jayden", "Jaiden"],
+    "Nathaniel": ["Nathanial"], "Mahad": ["Mahat"], "Yusuf": ["Yousef", "Yusef"],
+    "Ibrahim": ["Ebrahim"], "Hassan": ["Hasan"], "Ahmed": ["Ahmad"],
+    "Hussain": ["Hussein", "Husain"], "Chowdhury": ["Choudhury"], "Rahman": ["Rehman"],
+    "Mohamud": ["Mohamoud"], "Warsame": ["Warsama"], "Okafor": ["Okafur"],
+    "Adeyemi": ["Adeyami"], "McKenzie": ["Mackenzie"], "O'Brien": ["OBrien"],
+    "Doherty": ["Docherty"], "McDonagh": ["McDonough"], "Kowalski": ["Kowalsky"],
+    "Krasniqi": ["Krasniki"], "Hoxha": ["Hoxa"], "Nadarajah": ["Nadaraja"],
+    "Ghebremedhin": ["Gebremedhin"], "Oluwatobi": ["Oluwatoby"], "Kwabena": ["Kwebena"],
+    "Khalid": ["Khaled"], "Abdullahi": ["Abdulahi"], "Shanice": ["Shaniece"],
+}  # fmt: skip
+STREET_NAMES = [
+    "Tiny", "Spinz", "Lil T", "Bugzy", "K-Dot", "Ghost", "Rico", "Biggz", "Sparks", "Jinx",
+    "Ace", "Tank", "Youngz", "Flex", "Bam", "Deuce", "Milli", "Snoopz", "Kidd", "Smiley",
+]  # fmt: skip
+
+# --- Words for referrals, contacts and closures ----------------------------------------
+CUSTODY_NEEDS = [
+    "No address confirmed for release yet.",
+    "Care leaver; the leaving care team is looking for supported housing.",
+    "Wants help getting into work; did a CSCS card course inside.",
+    "Worried about going back to the same area and the same people.",
+    "First time in custody and finding the regime hard.",
+    "Has lost touch with {his} family and wants help to rebuild that.",
+    "Wants to get back into college.",
+    "Low mood; was on an ACCT for a short time earlier in the sentence.",
+    "Owes money to people from before and is worried about it.",
+    "Has no ID or bank account.",
+]
+PREVENTION_REASONS = [
+    "Excluded twice this year; seen with older boys after school.",
+    "Found with cash and two phones; police concerned about county lines.",
+    "Going missing overnight; new clothes and trainers nobody can explain.",
+    "Attendance has dropped to 60%; getting into fights.",
+    "A close friend was stabbed last term; has talked about carrying a knife for protection.",
+    "Stopped in Kent with an older man; suspected of being used to carry drugs.",
+    "Older brother in prison; family worried {name} is being drawn into the same group.",
+    "Posting drill videos and getting threats online.",
+]
+PREVENTION_HOPES = [
+    "Needs a trusted adult outside school.",
+    "Mum asked for help; wants someone {name} will listen to.",
+    "Agreed to meet a mentor once a week.",
+    "Interested in boxing and music production.",
+    "",
+]
+DECLINE_NOTES: dict[str, list[str]] = {
+    DeclineReason.NOT_ELIGIBLE: ["Aged {age} at referral; our funding covers 15 to 25.",
+                                 "Serving a long sentence with no release date in the next year; "
+                                 "asked the prison to re-refer nearer release."],
+    DeclineReason.OUT_OF_AREA: ["Releasing to {town}; passed details of the local service to the "
+                                "resettlement team."],
+    DeclineReason.DECLINED_SUPPORT: ["Met {name} on a visit; would rather manage on {his} own for "
+                                     "now. Told {him} the door stays open.",
+                                     "Said no at the first meeting; not ready yet."],
+    DeclineReason.NO_CAPACITY: ["No mentor with security clearance for {prison} until next "
+                                "month; referrer told to re-refer."],
+    DeclineReason.ALREADY_SUPPORTED: ["Already has a mentor through the YJS; double support "
+                                      "would confuse things.",
+                                      "Open to another mentoring service in {borough}."],
+    DeclineReason.NO_CONSENT: ["Consent form never returned; three attempts to reach {him}."],
+    DeclineReason.RISK: ["Live conflict with two young people on our caseload (rival areas); "
+                         "cannot be matched safely at present."],
+    DeclineReason.OTHER: ["Referred twice by mistake; the other referral is being dealt with.",
+                          "Transferred to a prison in the north before we could visit."],
+}  # fmt: skip
+CLOSURE_NOTES: dict[str, list[str]] = {
+    ClosureReason.COMPLETED: ["Settled in work and housing; agreed together to end.",
+                              "Finished on a high: college place confirmed and back in touch "
+                              "with family.", "Goals met. Knows {he_she} can call if needed.", ""],
+    ClosureReason.DISENGAGED: ["No contact for several weeks despite calls, texts and a letter.",
+                               "Stopped answering after moving hostel; probation informed.", ""],
+    ClosureReason.RETURNED_TO_CUSTODY: ["Recalled on licence.", "Remanded after a new charge.",
+                                        "Recalled after missing probation appointments."],
+    ClosureReason.MOVED_AWAY: ["Moved to live with {his} dad in Birmingham.",
+                               "Rehoused by the council in Kent.", "Family moved to Manchester."],
+    ClosureReason.NEEDS_MET_ELSEWHERE: ["Now supported by the leaving care team and a college "
+                                        "mentor.", "Handed over to CAMHS and the YJS.",
+                                        "Transferred to a prison outside London; the prison's "
+                                        "own mentoring scheme has taken over."],
+    ClosureReason.OTHER: ["Started a residential course outside London; will re-refer if needed.",
+                          "Asked to pause support while on a long-term placement."],
+}  # fmt: skip
+
+PRISON_VISIT = [
+    "Visited {name} at {prison}. Settled on the wing and going to the gym most days. We talked "
+    "about what the first week out will look like.",
+    "Visited at {prison}. Worried about where to live on release; the council has not confirmed "
+    "anything yet. I said I'd chase housing with the resettlement team.",
+    "Good visit. {name} has started a barbering course in education and is proud of it. Talked "
+    "about keeping that going outside.",
+    "Went through the release checklist together: ID, bank account, Universal Credit, GP. Birth "
+    "certificate still missing; family are looking for it.",
+    "{name} was quiet today after a bad phone call with family last week. We talked it through "
+    "and agreed I'd meet the family before release.",
+    "Talked about the people {name} used to be around and how to say no when they get in touch "
+    "after release. Made a plan for the first weekend.",
+    "Short visit because of movement delays on the wing. {name} asked me to bring a list of "
+    "colleges next time.",
+    "Met {name} with the resettlement officer at {prison} to plan release day. Probation "
+    "appointment booked for the afternoon of release.",
+    "Talked about my own time inside and what helped me when I got out. {name} asked lots of "
+    "questions; the most open we've been.",
+    "{name} got an adjudication last week and lost some privileges. Talked about keeping the "
+    "head down until release.",
+]  # fmt: skip
+PRISON_CALL = [
+    "{name} called me on the prison phone. Doing OK; asked me to remind the family about the "
+    "visit booking.",
+    "Short call from {prison}. Worried about a move to another wing; I said we'd talk it through "
+    "at the next visit.",
+]  # fmt: skip
+PRISON_VIDEO = [
+    "Video call through the prison's system. Showed me a certificate from the education block.",
+    "Video visit, as the prison had cancelled social visits this week. Talked about release plans.",
+]
+GATE_OPENINGS = [
+    "Met {name} at the gate of {prison} at {time}.",
+    "Was outside {prison} at {time} when {name} came out.",
+    "Picked {name} up from {prison} at {time}.",
+]  # fmt: skip
+GATE_STEPS = [
+    "Went straight to the probation office in {borough} for the first appointment.",
+    "Took {him} to the council's housing options team; emergency accommodation confirmed for "
+    "tonight.",
+    "Got a new SIM card and topped up the phone.",
+    "Went to the Jobcentre to start the Universal Credit claim; advance payment requested.",
+    "Collected the prescription from the pharmacy.",
+    "Bought some clothes with the discharge grant.",
+    "Had breakfast together and went over the plan for the week.",
+]  # fmt: skip
+GATE_ENDINGS = [
+    "Dropped {him} at {accommodation} by {later}.",
+    "Long day but it went to plan. Dropped {him} at {accommodation}.",
+]  # fmt: skip
+ACCOMMODATION = [
+    "the family flat", "a supported housing hostel in {area}", "a council emergency placement",
+    "the probation hostel in {area}", "a relative's flat in {area}",
+]  # fmt: skip
+COMMUNITY = [
+    "Met at a café in {area}. The Universal Credit claim is going through. Wants to look at a "
+    "CSCS card course.",
+    "Went with {name} to register with a GP and sort out a repeat prescription.",
+    "Walked round the park and talked about the last fortnight. Keeping away from the old area; "
+    "finding the evenings hard.",
+    "Helped {name} fill in a college application for a Level 2 electrical course.",
+    "Talked about licence conditions; the curfew is hard at weekends but being kept.",
+    "Went to the bank together and opened an account using the new provisional licence as ID.",
+    "Good news: {name} got a job offer at a warehouse in Park Royal, starting Monday.",
+    "Met in {area} for food. Probation appointment went fine this week. Talked about saving for a "
+    "deposit.",
+    "Went to the housing office about a move from the hostel; on the list for a studio flat.",
+    "Gym session together, then talked about a falling-out with a friend and how {name} handled "
+    "it.",
+    "Practised for a job interview at a building site; went through the questions twice.",
+    "Talked about the anniversary of a friend's death; {name} wanted to mark it quietly. We went "
+    "to the memorial bench.",
+]  # fmt: skip
+PHONE = [
+    "Check-in call. Doing fine; busy with the course.",
+    "{name} called upset after an argument at the hostel. Talked it through; calmer by the end.",
+    "Called to remind {him} about tomorrow's probation appointment.",
+    "Quick call to arrange next week; the college interview went well.",
+]  # fmt: skip
+PREVENTION_PHONE = [
+    "Check-in call after school. Had a better week; no trouble at break times.",
+    "{name} rang after being stopped by police on the way home. Talked through what happened.",
+    "Quick call to move Thursday's session; {name} has a football trial.",
+]
+HOME = [
+    "Home visit. Met {name} at home with {family}; talked about house rules and the curfew.",
+    "Visited at home. The flat is cold and the electric key is empty; helped contact the "
+    "supplier about emergency credit.",
+]  # fmt: skip
+FAMILY_SESSION = [
+    "Family session with {family}: talked about how everyone can support {name} and what to do "
+    "if old friends come round.",
+    "Met {name} and {family} together. Tension about money at home; agreed a plan for "
+    "contributions once wages start.",
+]  # fmt: skip
+GROUP = [
+    "Came to the Thursday group at our office; cooked together and talked about work.",
+    "Group session on budgeting; {name} took part and stayed after to talk.",
+]
+PREVENTION_SESSION = [
+    "Met {name} at {school} in the learning mentor's room. Talked about friends and where {name} "
+    "goes after school.",
+    "Session on online safety and who gets in touch on Snapchat. {name} showed me the messages "
+    "and we talked about what they mean.",
+    "Worked on a CV for a Saturday job. {name} wants to work in a barber's.",
+    "Talked about the stabbing near the estate last week and how it made {him} feel.",
+    "Boxing session at the local club, then talked about anger and walking away.",
+    "Talked about money: what 'easy money' really costs and who ends up paying.",
+    "Met after school in {area}. Attendance is up this half-term and the head of year noticed.",
+    "Went through what to do if someone asks {him} to carry something or go out of town.",
+]  # fmt: skip
+PREVENTION_HOME = [
+    "Home visit with {family}: agreed times to be home and how to raise worries.",
+    "Visited at home; {family} says things are calmer. {name} is going to the youth club again.",
+]  # fmt: skip
+FINAL_SESSION = [
+    "Last session. Looked back at where {name} was when we started; we both said what we're proud "
+    "of. Agreed to close.",
+    "Final meeting before closing: went over the plan for the next few months and who to call if "
+    "things get hard.",
+]  # fmt: skip
+RECALL_VISIT = [
+    "Visited {name} at {prison} after the recall. Disappointed but talking. Agreed to close this "
+    "case; the prison will re-refer when there's a release date.",
+]  # fmt: skip
+DNA_SUMMARY: dict[str, list[str]] = {
+    NonAttendanceReason.NO_SHOW: ["Waited 40 minutes; no answer on the phone. Texted to rearrange.",
+                                  "Not at the meeting point and not answering. Left a voicemail."],
+    NonAttendanceReason.ILL: ["Texted in the morning: ill today. Rearranged."],
+    NonAttendanceReason.CANCELLED_BY_THEM: ["Cancelled by text an hour before.",
+                                            "Said {he_she} had a family thing on; rearranged."],
+    NonAttendanceReason.CANCELLED_BY_US: ["I had to cancel: a gate meeting moved to this morning."],
+    NonAttendanceReason.PRISON_REGIME: ["Visit cancelled; {prison} was locked down.",
+                                        "Arrived at {prison} but visits were cancelled because of "
+                                        "staff shortages."],
+}  # fmt: skip
+PRISON_REFUSALS = [
+    "Waited in the visits hall at {prison}; officers said {name} did not want to come down.",
+    "{name} refused the visit. The wing officer said it had been a bad week.",
+]
+CONCERNS = [
+    "Mentioned being approached by older lads near the estate. Told Cara; safeguarding lead "
+    "informed.",
+    "Seems low and not sleeping. Suggested talking to the GP and gave the Samaritans number.",
+    "Drinking more since release.",
+    "Mentioned owing money to someone from before. Worried about pressure to pay it back.",
+    "Posted something online that could start trouble; talked about taking it down.",
+]  # fmt: skip
+NEXT_STEPS = [
+    "Meet next week, same place.", "Chase the housing officer.", "Book a GP appointment together.",
+    "Ring the college about the start date.", "Next visit booked.", "Text on Friday to check in.",
+    "Speak to Cara about a referral to the food bank.", "",
+]  # fmt: skip
+
+
+class DemoDataError(RuntimeError):
+    """The database is not one the demo seeder may fill."""
+
+
+# --- Plans ---------------------------------------------------------------------------
+@dataclass
+class Plan:
+    """What will happen to one young person (dates only); executed in referral-date order."""
+
+    kind: str  # "custody" or "prevention"
+    outcome: str  # "pending", "declined", "unassigned", "open", "closed"
+    referral_date: date
+    mentor: str | None = None
+    state: str = ""  # for open cases: "referred", "custody_soon", "community_recent", …
+    female: bool = False
+    direct: bool = False  # referred after release (by probation or the YJS)
+    received_on: date | None = None
+    expected_release: date | None = None
+    opened_on: date | None = None
+    first_meeting: date | None = None
+    community_on: date | None = None
+    last_contact: date | None = None
+    closed_on: date | None = None
+    closure_reason: str = ""
+    returned_on: date | None = None
+    dna_tail: int = 0
+    decline_reason: str = ""
+    consent: bool = True
+    rereferral: Plan | None = None
+    age: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _scaled(count: int, scale: float, minimum: int = 0) -> int:
+    return max(minimum, round(count * scale))
+
+
+class _Seeder:
+    def __init__(self, scale: float) -> None:
+        self.rng = random.Random(SEED)
+        self.scale = scale
+        self.today = timezone.localdate()
+        self.yesterday = self.today - timedelta(days=1)
+        self.earliest = self.today - timedelta(days=3 * 365)
+        self.used_ids: set[str] = set()
+        self.used_names: set[tuple[str, str]] = set()
+        self.pending_contacts: list[tuple[Contact, list[FamilyMember]]] = []
+
+    # -- random helpers --
+    def chance(self, p: float) -> bool:
+        return self.rng.random() < p
+
+    def pick(self, items: Sequence[T]) -> T:
+        return self.rng.choice(items)
+
+    def weighted(self, weights: dict[str, int]) -> str:
+        keys = list(weights)
+        return self.rng.choices(keys, weights=[weights[k] for k in keys])[0]
+
+    def days(self, low: int, high: int) -> timedelta:
+        return timedelta(days=self.rng.randint(low, high))
+
+    def between(self, first: date, last: date) -> date:
+        if last <= first:
+            return first
+        return first + timedelta(days=self.rng.randint(0, (last - first).days))
+
+    def at(self, day: date, earliest: int = 9, latest: int = 18) -> datetime:
+        # Hours stay clear of the small hours so a clock change never makes a time ambiguous.
+        moment = time(self.rng.randint(earliest, latest), self.pick([0, 0, 15, 30, 30, 45]))
+        return timezone.make_aware(datetime.combine(day, moment))
+
+    def release_day(self, day: date, not_before: date) -> date:
+        """Releases fall Monday to Thursday: Friday releases move earlier, as the rules say."""
+        moved = day
+        while moved.weekday() >= 4:
+            moved -= timedelta(days=1)
+        if moved <= not_before:
+            moved = day
+            while moved.weekday() >= 4:
+                moved += timedelta(days=1)
+        return moved
+
+    # -- staff, teams, programmes --
+    def set_up_staff(self) -> None:
+        teams = {
+            name: Team.objects.get_or_create(name=name)[0]
+            for name in (CUSTODY_TEAM, PREVENTION_TEAM)
+        }
+        self.users: dict[str, User] = {}
+        # One Argon2 hash shared by the demo log-ins: hashing is deliberately slow (about half
+        # a second each) and they all have the same published password anyway.
+        demo_hash = make_password(DEMO_PASSWORD)
+        wanted: list[tuple[str, str, str, str, str | None, bool]] = [
+            (u, first, last, _ROLE_BY_LABEL[label], team, True)
+            for u, first, last, label, team in DEMO_USERS
+        ] + [(u, first, last, role, team, False) for u, first, last, role, team in OTHER_STAFF]
+        for username, first, last, role, team, logs_in in wanted:
+            user = User.objects.filter(username=username).first()
+            if user is None:
+                user = User(
+                    username=username,
+                    first_name=first,
+                    last_name=last,
+                    role=role,
+                    team=teams[team] if team else None,
+                )
+                if logs_in:
+                    user.password = demo_hash
+                else:
+                    user.set_unusable_password()
+                user.full_clean()
+                user.save()
+            elif user.role != role:
+                raise DemoDataError(
+                    f"A user called {username!r} already exists with the role "
+                    f"{user.get_role_display()!r}; the demo needs {username!r} to be "
+                    f"{dict(Role.choices)[role]!r}. Use an empty database for the demo."
+                )
+            self.users[username] = user
+        self.programmes: dict[str, Programme] = {}
+        for key, name, kind, team, interval in (
+            ("custody", CUSTODY_PROGRAMME, ProgrammeKind.CUSTODY, CUSTODY_TEAM, 14),
+            ("prevention", PREVENTION_PROGRAMME, ProgrammeKind.PREVENTION, PREVENTION_TEAM, 7),
+        ):
+            programme = Programme.objects.filter(name=name).first()
+            if programme is None:
+                programme = Programme(
+                    name=name,
+                    kind=kind,
+                    team=teams[team],
+                    phases=[str(p) for p in DEFAULT_PHASES[kind]],
+                    contact_interval_days=interval,
+                )
+                programme.full_clean()
+                programme.save()
+            self.programmes[key] = programme
+        prisons = Establishment.objects.in_bulk(PRISON_CODES)
+        if len(prisons) < len(PRISON_CODES):
+            load_register(Establishment)
+            prisons = Establishment.objects.in_bulk(PRISON_CODES)
+        self.prisons: dict[str, Establishment] = prisons
+
+    # -- plans --
+    def plan_everything(self) -> list[Plan]:
+        s = self.scale
+        plans: list[Plan] = []
+        for mentor, caseload in CUSTODY_CASELOADS.items():
+            minimums = MINIMUM_OPEN.get(mentor, {})
+            for state, count in caseload.items():
+                for i in range(_scaled(count, s, minimums.get(state, 0))):
+                    plans.append(self.plan_open_custody(mentor, state, first=i == 0))
+        for mentor, caseload in PREVENTION_CASELOADS.items():
+            for state, count in caseload.items():
+                minimum = 1 if (mentor, state) == ("pat", "active_recent") else 0
+                for _ in range(_scaled(count, s, minimum)):
+                    plans.append(self.plan_prevention(mentor, "open", state))
+        for _ in range(_scaled(CLOSED_CUSTODY, s, 4)):
+            plans.append(self.plan_closed_custody(self.weighted(CLOSED_CUSTODY_MENTORS)))
+        for _ in range(_scaled(CLOSED_PREVENTION, s, 2)):
+            plans.append(
+                self.plan_prevention(self.weighted(CLOSED_PREVENTION_MENTORS), "closed", "")
+            )
+        for _ in range(_scaled(UNASSIGNED_CUSTODY, s, 1)):
+            plans.append(self.plan_waiting_custody("unassigned"))
+        for i in range(_scaled(PENDING_CUSTODY, s, 2)):
+            plan = self.plan_waiting_custody("pending")
+            plan.consent = i % 4 != 3  # a few still need consent before Cara can accept
+            plans.append(plan)
+        for _ in range(_scaled(PENDING_PREVENTION, s, 1)):
+            plans.append(self.plan_waiting_prevention())
+        for _ in range(_scaled(DECLINED_CUSTODY, s, 1)):
+            plans.append(self.plan_declined("custody"))
+        for _ in range(_scaled(DECLINED_PREVENTION, s, 1)):
+            plans.append(self.plan_declined("prevention"))
+        plans.sort(key=lambda p: p.referral_date)
+        return plans
+
+    def _custody_age(self) -> int:
+        return int(
+            self.weighted(
+                {
+                    "15": 3,
+                    "16": 6,
+                    "17": 9,
+                    "18": 11,
+                    "19": 12,
+                    "20": 11,
+                    "21": 10,
+                    "22": 8,
+                    "23": 7,
+                    "24": 5,
+                    "25": 4,
+                }
+            )
+        )
+
+    def plan_open_custody(self, mentor: str, state: str, first: bool = False) -> Plan:
+        today, yesterday = self.today, self.yesterday
+        female = mentor in ("shanice", "kim") and self.chance(0.25 if mentor == "shanice" else 0.1)
+        plan = Plan("custody", "open", today, mentor=mentor, state=state, female=female)
+        plan.age = self._custody_age()
+        if state == "referred":
+            plan.expected_release = self.release_day(today + self.days(45, 180), today)
+            plan.referral_date = today - self.days(4, 15)
+            plan.opened_on = min(plan.referral_date + self.days(1, 3), yesterday)
+        elif state in ("custody_soon", "custody_later"):
+            if state == "custody_soon":
+                # Each mentor's first one is out within days: the gate plan is urgent.
+                soon = self.days(2, 8) if first else self.days(2, 26)
+                plan.expected_release = self.release_day(today + soon, today)
+                plan.referral_date = plan.expected_release - self.days(50, 160)
+            else:
+                plan.expected_release = self.release_day(today + self.days(35, 200), today)
+                plan.referral_date = today - self.days(25, 150)
+            plan.opened_on = plan.referral_date + self.days(2, 9)
+            plan.last_contact = yesterday - self.days(0, 10)
+            plan.first_meeting = min(plan.opened_on + self.days(3, 12), plan.last_contact)
+        elif state == "gate":
+            plan.expected_release = self.release_day(
+                today - self.days(2, 12), today - timedelta(20)
+            )
+            plan.referral_date = plan.expected_release - self.days(50, 180)
+            plan.opened_on = plan.referral_date + self.days(2, 9)
+            plan.first_meeting = plan.opened_on + self.days(3, 12)
+            plan.last_contact = self.between(plan.expected_release, yesterday)
+        else:  # community_recent / community_overdue
+            if state == "community_overdue":
+                plan.last_contact = today - self.days(16, 40)
+                released_by = plan.last_contact - timedelta(days=25)
+            else:
+                plan.last_contact = yesterday - self.days(0, 9)
+                released_by = plan.last_contact - timedelta(days=21)
+            if self.chance(0.2):  # referred by probation/YJS after release
+                plan.direct = True
+                plan.age = max(plan.age, 17)
+                plan.referral_date = released_by - self.days(0, 250)
+                plan.expected_release = plan.referral_date - self.days(7, 60)
+                plan.opened_on = plan.referral_date + self.days(1, 7)
+                plan.first_meeting = plan.opened_on + self.days(2, 8)
+                plan.community_on = plan.first_meeting
+            else:
+                release = self.release_day(released_by - self.days(0, 280), self.earliest)
+                plan.expected_release = release
+                plan.referral_date = release - self.days(40, 180)
+                plan.opened_on = plan.referral_date + self.days(2, 9)
+                plan.first_meeting = plan.opened_on + self.days(3, 12)
+                plan.community_on = release + self.days(5, 18)
+        plan.received_on = plan.referral_date - self.days(14, 240)
+        if plan.direct:
+            assert plan.expected_release is not None
+            plan.received_on = plan.expected_release - self.days(60, 400)
+        return plan
+
+    def plan_closed_custody(self, mentor: str) -> Plan:
+        rng_reason = self.weighted(
+            {
+                ClosureReason.COMPLETED: 50,
+                ClosureReason.DISENGAGED: 20,
+                ClosureReason.RETURNED_TO_CUSTODY: 13,
+                ClosureReason.MOVED_AWAY: 7,
+                ClosureReason.NEEDS_MET_ELSEWHERE: 7,
+                ClosureReason.OTHER: 3,
+            }
+        )
+        female = mentor in ("shanice", "kim") and self.chance(0.3 if mentor == "shanice" else 0.1)
+        plan = Plan(
+            "custody",
+            "closed",
+            self.today,
+            mentor=mentor,
+            female=female,
+            closure_reason=rng_reason,
+            age=self._custody_age(),
+        )
+        # Offsets in days: from the referral (r_*) and from release (e_*).
+        r_open = self.rng.randint(1, 10)
+        r_first = r_open + self.rng.randint(3, 14)
+        closes_inside = rng_reason in (
+            ClosureReason.DISENGAGED,
+            ClosureReason.NEEDS_MET_ELSEWHERE,
+            ClosureReason.OTHER,
+        ) and self.chance(0.3)
+        plan.direct = not closes_inside and self.chance(0.18)
+        if plan.direct:
+            plan.age = max(plan.age, 17)
+        if closes_inside:
+            r_release = self.rng.randint(150, 320)
+            r_close = r_first + self.rng.randint(30, 120)
+            ref = self.between(self.earliest, self.yesterday - timedelta(days=r_close + 2))
+            plan.referral_date = ref
+            plan.expected_release = ref + timedelta(days=r_release)
+            plan.opened_on = ref + timedelta(days=r_open)
+            plan.first_meeting = ref + timedelta(days=r_first)
+            plan.closed_on = ref + timedelta(days=r_close)
+            plan.last_contact = plan.closed_on - self.days(0, 10)
+            if rng_reason == ClosureReason.DISENGAGED:
+                plan.dna_tail = self.rng.randint(2, 3)
+            plan.received_on = ref - self.days(14, 240)
+            return plan
+        e_community = self.rng.randint(5, 21)
+        if rng_reason == ClosureReason.COMPLETED:
+            e_close = self.rng.randint(150, 360)
+        elif rng_reason == ClosureReason.RETURNED_TO_CUSTODY:
+            e_close = self.rng.randint(40, 260)  # the day they went back in; closure follows
+        else:
+            e_close = self.rng.randint(50, 250)
+        e_close = max(e_close, e_community + 21)
+        if plan.direct:
+            r_release = -self.rng.randint(7, 70)
+            e_close = max(e_close, r_first - r_release + 21)
+            e_community = r_first - r_release
+        else:
+            r_release = self.rng.randint(30, 210)
+        span = r_release + e_close + 14
+        ref = self.between(self.earliest, self.yesterday - timedelta(days=span))
+        plan.referral_date = ref
+        plan.opened_on = ref + timedelta(days=r_open)
+        plan.first_meeting = ref + timedelta(days=r_first)
+        release = ref + timedelta(days=r_release)
+        if not plan.direct:
+            release = self.release_day(release, ref)
+        plan.expected_release = release
+        plan.community_on = release + timedelta(days=e_community)
+        end = release + timedelta(days=e_close)
+        if rng_reason == ClosureReason.RETURNED_TO_CUSTODY:
+            plan.returned_on = end
+            plan.last_contact = end - self.days(1, 8)
+            plan.closed_on = end + self.days(2, 12)
+            if plan.last_contact < plan.community_on:
+                plan.last_contact = plan.community_on
+            plan.extra["recall_visit"] = self.chance(0.5)
+            release2 = plan.returned_on + self.days(28, 200)
+            plan.extra["release2"] = release2
+            room = release2 + timedelta(days=120) <= self.yesterday
+            if room and release2 >= plan.closed_on + timedelta(days=35) and self.chance(0.4):
+                plan.rereferral = self.plan_rereferral(plan, release2)
+        else:
+            plan.closed_on = end
+            if rng_reason == ClosureReason.DISENGAGED:
+                plan.last_contact = end - self.days(10, 28)
+                plan.dna_tail = self.rng.randint(2, 4)
+            elif rng_reason == ClosureReason.COMPLETED:
+                plan.last_contact = end
+            else:
+                plan.last_contact = end - self.days(0, 14)
+            plan.last_contact = max(plan.last_contact, plan.community_on)
+        plan.received_on = (release if plan.direct else ref) - self.days(
+            60 if plan.direct else 14, 400 if plan.direct else 240
+        )
+        return plan
+
+    def plan_rereferral(self, first: Plan, release: date) -> Plan:
+        """Back in custody: the prison re-refers, and the same mentor picks the case up again."""
+        assert first.closed_on is not None
+        reason = self.weighted({ClosureReason.COMPLETED: 60, ClosureReason.DISENGAGED: 40})
+        plan = Plan(
+            "custody",
+            "closed",
+            # Re-referred before release (release is at least 35 days after the closure).
+            max(first.closed_on + self.days(7, 20), release - self.days(12, 60)),
+            mentor=first.mentor,
+            closure_reason=reason,
+        )
+        plan.opened_on = plan.referral_date + self.days(1, 5)
+        plan.first_meeting = plan.opened_on + self.days(3, 10)
+        plan.expected_release = release
+        plan.community_on = release + self.days(5, 14)
+        close = min(release + self.days(60, 220), self.yesterday - self.days(1, 20))
+        plan.closed_on = max(close, plan.community_on + timedelta(days=7))
+        plan.last_contact = (
+            plan.closed_on
+            if reason == ClosureReason.COMPLETED
+            else max(plan.community_on, plan.closed_on - self.days(10, 21))
+        )
+        if reason == ClosureReason.DISENGAGED:
+            plan.dna_tail = 2
+        return plan
+
+    def plan_waiting_custody(self, outcome: str) -> Plan:
+        plan = Plan("custody", outcome, self.today - self.days(1, 20), age=self._custody_age())
+        plan.female = self.chance(0.1)
+        plan.expected_release = self.release_day(self.today + self.days(20, 160), self.today)
+        plan.received_on = plan.referral_date - self.days(20, 240)
+        if outcome == "unassigned":
+            plan.opened_on = min(plan.referral_date + self.days(1, 4), self.yesterday)
+        return plan
+
+    def plan_waiting_prevention(self) -> Plan:
+        plan = Plan("prevention", "pending", self.today - self.days(1, 14))
+        plan.age = self.rng.randint(13, 17)
+        plan.female = self.chance(0.3)
+        return plan
+
+    def plan_declined(self, kind: str) -> Plan:
+        ref = self.between(self.earliest, self.today - timedelta(days=25))
+        plan = Plan(kind, "declined", ref, female=self.chance(0.1 if kind == "custody" else 0.3))
+        if kind == "custody":
+            plan.decline_reason = self.weighted(
+                {
+                    DeclineReason.NOT_ELIGIBLE: 4,
+                    DeclineReason.OUT_OF_AREA: 5,
+                    DeclineReason.DECLINED_SUPPORT: 6,
+                    DeclineReason.NO_CAPACITY: 3,
+                    DeclineReason.ALREADY_SUPPORTED: 3,
+                    DeclineReason.NO_CONSENT: 2,
+                    DeclineReason.RISK: 2,
+                    DeclineReason.OTHER: 1,
+                }
+            )
+            plan.age = (
+                self.rng.randint(26, 28)
+                if plan.decline_reason == DeclineReason.NOT_ELIGIBLE and self.chance(0.6)
+                else self._custody_age()
+            )
+            plan.expected_release = self.release_day(ref + self.days(30, 200), ref)
+            plan.received_on = ref - self.days(20, 300)
+        else:
+            plan.decline_reason = self.weighted(
+                {
+                    DeclineReason.ALREADY_SUPPORTED: 3,
+                    DeclineReason.DECLINED_SUPPORT: 3,
+                    DeclineReason.NO_CONSENT: 2,
+                    DeclineReason.OUT_OF_AREA: 1,
+                }
+            )
+            plan.age = self.rng.randint(12, 17)
+        plan.consent = plan.decline_reason != DeclineReason.NO_CONSENT
+        return plan
+
+    def plan_prevention(self, mentor: str, outcome: str, state: str) -> Plan:
+        plan = Plan("prevention", outcome, self.today, mentor=mentor, state=state)
+        length = 0
+        plan.age = int(self.weighted({"12": 2, "13": 6, "14": 10, "15": 12, "16": 10, "17": 6}))
+        plan.female = self.chance(0.3)
+        if outcome == "open":
+            if state == "referred":
+                plan.referral_date = self.today - self.days(4, 15)
+                plan.opened_on = min(plan.referral_date + self.days(1, 3), self.yesterday)
+                return plan
+            if state == "active_overdue":
+                plan.last_contact = self.today - self.days(10, 30)
+            else:
+                plan.last_contact = self.yesterday - self.days(0, 5)
+            plan.referral_date = plan.last_contact - self.days(20, 200)
+        else:
+            plan.closure_reason = self.weighted(
+                {
+                    ClosureReason.COMPLETED: 55,
+                    ClosureReason.DISENGAGED: 20,
+                    ClosureReason.MOVED_AWAY: 8,
+                    ClosureReason.NEEDS_MET_ELSEWHERE: 12,
+                    ClosureReason.OTHER: 5,
+                }
+            )
+            length = self.rng.randint(60, 250)
+            plan.referral_date = self.between(
+                self.earliest, self.yesterday - timedelta(days=length + 30)
+            )
+        plan.opened_on = plan.referral_date + self.days(2, 9)
+        plan.first_meeting = plan.opened_on + self.days(2, 9)
+        if outcome == "closed":
+            plan.closed_on = plan.first_meeting + timedelta(days=length)
+            if plan.closure_reason == ClosureReason.DISENGAGED:
+                plan.last_contact = plan.closed_on - self.days(10, 25)
+                plan.dna_tail = self.rng.randint(2, 3)
+            else:
+                plan.last_contact = plan.closed_on
+        assert plan.last_contact is not None
+        plan.first_meeting = min(plan.first_meeting, plan.last_contact)
+        return plan
+
+    # -- people --
+    def unique(self, make: Callable[[], str]) -> str:
+        while True:
+            value = make()
+            if value not in self.used_ids:
+                self.used_ids.add(value)
+                return value
+
+    def phone(self) -> str:
+        if self.chance(0.9):
+            return f"07700 900{self.rng.randint(0, 999):03d}"
+        return f"020 7946 0{self.rng.randint(0, 999):03d}"
+
+    def name_for(self, pool_keys: Sequence[str], female: bool) -> tuple[str, Pool]:
+        pool = POOLS[self.pick(pool_keys)]
+        return self.pick(pool.female if female else pool.male), pool
+
+    def surname_for(self, pool: Pool, female: bool) -> str:
+        return self.pick(pool.female_surnames if female and pool.female_surnames else pool.surnames)
+
+    def misspell(self, name: str) -> str:
+        if name in SPELLING_VARIANTS:
+            return self.pick(SPELLING_VARIANTS[name])
+        for old, new in (
+            ("ph", "f"),
+            ("ck", "k"),
+            ("y", "i"),
+            ("ie", "ei"),
+            ("ou", "u"),
+            ("ll", "l"),
+            ("tt", "t"),
+            ("nn", "n"),
+            ("ai", "ay"),
+        ):
+            if old in name[1:]:
+                return name[0] + name[1:].replace(old, new, 1)
+        if len(name) > 3:
+            i = self.rng.randint(1, len(name) - 3)
+            return name[:i] + name[i + 1] + name[i] + name[i + 2 :]
+        return name + "e"
+
+    def make_person(self, plan: Plan, actor: User) -> Person:
+        rng = self.rng
+        kind_index = 0 if plan.kind == "custody" else 1
+        ethnicity = self.weighted({k: v[kind_index] for k, v in ETHNICITIES.items()})
+        _, _, fore_pools, sur_pools = ETHNICITIES[ethnicity]
+        gender = "female" if plan.female else "male"
+        if plan.kind == "prevention" and self.chance(0.02):
+            gender = "non_binary"
+        elif self.chance(0.02):
+            gender = "not_stated"
+        female = plan.female  # names, relatives and prison follow the plan, whatever is recorded
+        for _ in range(50):
+            forename, pool = self.name_for(fore_pools, female)
+            surname = self.surname_for(POOLS[self.pick(sur_pools)] if sur_pools else pool, female)
+            if (forename, surname) not in self.used_names and forename != surname:
+                break
+        self.used_names.add((forename, surname))
+        ref = plan.referral_date
+        dob = ref - timedelta(days=plan.age * 365 + plan.age // 4 + rng.randint(1, 364))
+        plan.extra["dob"] = dob
+        language = self.weighted({lang: w for lang, w in pool.languages})
+        outside = plan.decline_reason == DeclineReason.OUT_OF_AREA
+        if outside:
+            town, district, street = self.pick(OUTSIDE_LONDON)
+            borough, area = "Outside London", town
+            plan.extra["town"] = town
+        else:
+            if plan.kind == "prevention":
+                boroughs = {b: BOROUGHS[b][0] for b in SCHOOLS}
+            else:
+                boroughs = {b: v[0] for b, v in BOROUGHS.items()}
+            borough = self.weighted(boroughs)
+            _, districts, streets, areas = BOROUGHS[borough]
+            district, street, area = self.pick(districts), self.pick(streets), self.pick(areas)
+            town = "London"
+        plan.extra.update(borough=borough, area=area)
+        postcode = (
+            f"{district} {rng.randint(0, 9)}{self.pick(INWARD_LETTERS)}{self.pick(INWARD_LETTERS)}"
+        )
+        address = ""
+        if self.chance(0.85):
+            if self.chance(0.7):
+                address = f"Flat {rng.randint(1, 96)}, {self.pick(BLOCKS)}\n{street}\n{town}"
+            else:
+                address = f"{rng.randint(2, 240)} {street}\n{town}"
+        in_custody = plan.kind == "custody"
+        age_now = plan.age + (self.today - ref).days // 365
+        data: dict[str, Any] = {
+            "forename": forename,
+            "surname": surname,
+            "preferred_name": PREFERRED_NAMES.get(forename, "") if self.chance(0.7) else "",
+            "date_of_birth": dob,
+            "gender": gender,
+            "ethnicity": ethnicity,
+            "first_language": language,
+            "interpreter_needed": language != "English"
+            and self.chance(0.6 if language in ("Tigrinya", "Pashto", "Dari") else 0.2),
+            "borough": borough,
+            "postcode": postcode,
+            "address": address,
+            "phone": self.phone() if age_now >= 14 and self.chance(0.85) else "",
+        }
+        if in_custody:
+            letter = self.pick("AG")
+            data["prison_number"] = self.unique(
+                lambda: (
+                    f"{letter}{rng.randint(1000, 9999)}"
+                    f"{self.pick('ABCDEFGHJKLMNPRSTUVWXYZ')}{self.pick('ABCDEFGHJKLMNPRSTUVWXYZ')}"
+                )
+            )
+        if in_custody or self.chance(0.3):
+            first_year = min(ref.year, dob.year + rng.randint(14, max(14, plan.age)))
+            data["pnc_id"] = self.unique(lambda: self.pnc(first_year))
+        if in_custody and plan.age >= 18 and self.chance(0.9):
+            data["crn"] = self.unique(lambda: f"{self.pick('XDECBN')}{rng.randint(0, 999999):06d}")
+        person = people.create_person(actor, data)
+        self.add_aliases(person, plan, actor)
+        self.add_family(person, plan, actor, pool, female)
+        return person
+
+    def professional_name(self) -> str:
+        """A resettlement officer, probation officer, teacher or police officer."""
+        pool = POOLS[self.pick(["british", "british", "caribbean", "nigerian", "ghanaian",
+                                "irish", "indian", "pakistani", "polish"])]  # fmt: skip
+        female = self.chance(0.6)
+        return f"{self.pick(pool.female if female else pool.male)} {self.surname_for(pool, female)}"
+
+    def pnc(self, year: int) -> str:
+        serial = f"{self.rng.randint(1, 999999):07d}"
+        return f"{year}/{serial}{pnc_check_letter(str(year), serial)}"
+
+    def add_aliases(self, person: Person, plan: Plan, actor: User) -> None:
+        roll = self.rng.random()
+        custody = plan.kind == "custody"
+        if roll < (0.22 if custody else 0.12):
+            people.add_alias(
+                actor,
+                person,
+                self.pick(STREET_NAMES),
+                "",
+                self.pick(
+                    ["Street name", "Name used on social media", "Street name, known to the YJS"]
+                ),
+            )
+        if self.rng.random() < 0.2:
+            which = self.chance(0.5)
+            forename = self.misspell(person.forename) if which else person.forename
+            surname = person.surname if which else self.misspell(person.surname)
+            if (forename, surname) != (person.forename, person.surname):
+                people.add_alias(
+                    actor,
+                    person,
+                    forename,
+                    surname,
+                    self.pick(
+                        [
+                            "Spelling on the prison record"
+                            if custody
+                            else "Spelling on the school's form",
+                            "Spelling on the police referral",
+                            "Misspelt on an old probation letter",
+                        ]
+                    ),
+                )
+        if custody and self.rng.random() < 0.05:
+            people.add_alias(
+                actor,
+                person,
+                person.surname,
+                person.forename,
+                "Names the other way round on the PNC record",
+            )
+
+    def add_family(self, person: Person, plan: Plan, actor: User, pool: Pool, female: bool) -> None:
+        rng = self.rng
+        members: list[dict[str, Any]] = []
+        surname = person.surname
+
+        taken = {person.full_name}
+
+        def add(relationship: str, name: str, **extra: Any) -> None:
+            if name in taken:  # two relatives with one name would only confuse the reader
+                return
+            taken.add(name)
+            members.append(
+                {
+                    "name": name,
+                    "relationship": relationship,
+                    "phone": self.phone() if self.chance(0.85) else "",
+                    **extra,
+                }
+            )
+
+        if self.chance(0.05 if plan.kind == "custody" else 0.08):
+            add(
+                Relationship.FOSTER_CARER,
+                f"{self.pick(POOLS['british'].female)} {self.pick(POOLS['british'].surnames)}",
+                lives_with=plan.kind == "prevention",
+                notes="Placed by the local authority.",
+            )
+        elif self.chance(0.88):
+            mum_surname = surname if self.chance(0.6) else self.surname_for(pool, True)
+            add(
+                Relationship.MOTHER,
+                f"{self.pick(pool.female)} {mum_surname}",
+                lives_with=self.chance(0.6),
+                notes=self.pick(
+                    ["Main contact.", "Works nights; text first.", "Worried about the area.", ""]
+                ),
+            )
+        if self.chance(0.3):
+            may = self.chance(0.7)
+            add(
+                Relationship.FATHER,
+                f"{self.pick(pool.male)} {surname}",
+                lives_with=False,
+                may_contact=may,
+                notes="" if may else "The young person asked us not to contact him.",
+            )
+        if self.chance(0.25):
+            add(
+                Relationship.GRANDPARENT,
+                f"{self.pick(pool.female)} {self.surname_for(pool, True)}",
+                lives_with=self.chance(0.3),
+                notes=self.pick(["Nan; very close.", ""]),
+            )
+        for _ in range(rng.choice([0, 0, 1, 1, 2])):
+            sister = self.chance(0.5)
+            add(
+                Relationship.SIBLING,
+                f"{self.pick(pool.female if sister else pool.male)} {surname}",
+                lives_with=self.chance(0.5),
+            )
+        if self.chance(0.1):
+            add(
+                Relationship.AUNT_UNCLE,
+                f"{self.pick(pool.female)} {self.surname_for(pool, True)}",
+                notes="Offered a room after release." if plan.kind == "custody" else "",
+            )
+        if plan.age >= 18 and self.chance(0.2):
+            partner_pool = POOLS[self.pick(list(POOLS))]
+            add(
+                Relationship.PARTNER,
+                f"{self.pick(partner_pool.male if female else partner_pool.female)} "
+                f"{self.pick(partner_pool.surnames)}",
+                lives_with=False,
+            )
+        if plan.age >= 19 and self.chance(0.12):
+            add(
+                Relationship.CHILD,
+                f"{self.pick(pool.female + pool.male)} {surname}",
+                lives_with=False,
+                notes="Lives with the child's mother; contact is supervised.",
+            )
+        plan.extra["family"] = [people.add_family_member(actor, person, m) for m in members]
+
+    # -- execution --
+    def execute(self, plan: Plan) -> None:
+        if plan.kind == "custody":
+            self.execute_custody(plan)
+        else:
+            self.execute_prevention(plan)
+        self.save_contacts()
+
+    def words(self, person: Person, plan: Plan, **more: str) -> dict[str, str]:
+        him, his, he_she = {"male": ("him", "his", "he"), "female": ("her", "her", "she")}.get(
+            person.gender, ("them", "their", "they")
+        )
+        family = [m for m in plan.extra.get("family", []) if m.may_contact]
+        return {
+            "name": person.preferred_name or person.forename,
+            "him": him,
+            "his": his,
+            "he_she": he_she,
+            "borough": plan.extra.get("borough", ""),
+            "area": plan.extra.get("area", ""),
+            "family": family[0].name.split()[0] if family else "the family",
+            "age": str(plan.age),
+            "town": plan.extra.get("town", ""),
+            **more,
+        }
+
+    def fill(self, template: str, words: dict[str, str]) -> str:
+        text = template.format(**words)
+        return text[:1].upper() + text[1:]
+
+    def custody_referral_data(
+        self, plan: Plan, person: Person, prison: Establishment, words: dict[str, str]
+    ) -> dict[str, Any]:
+        release = plan.expected_release
+        assert release is not None
+        when = f"{release.day} {release:%B %Y}"
+        borough = plan.extra["borough"]
+        if plan.direct:
+            source = ReferralSource.YJS if plan.age < 18 else ReferralSource.PROBATION
+        elif plan.age < 18:
+            source = self.weighted(
+                {ReferralSource.PRISON: 5, ReferralSource.YJS: 4, ReferralSource.FAMILY: 1}
+            )
+        else:
+            source = self.weighted(
+                {
+                    ReferralSource.PRISON: 10,
+                    ReferralSource.PROBATION: 3,
+                    ReferralSource.FAMILY: 1,
+                    ReferralSource.SELF: 1,
+                    ReferralSource.OTHER: 1,
+                }
+            )
+        if source == ReferralSource.FAMILY and not self.kin_of(plan):
+            source = ReferralSource.SELF
+        london = borough if borough in BOROUGHS else self.pick(list(SCHOOLS))
+        if london == "City of London":  # the City's young people are served from Hackney
+            london = "Hackney"
+        going_to = borough if borough in BOROUGHS else plan.extra["area"]
+        referrer = self.professional_name()
+        organisation, contact = "", f"020 7946 0{self.rng.randint(0, 999):03d}"
+        if source == ReferralSource.PRISON:
+            organisation = f"{prison.display_name} resettlement team"
+        elif source == ReferralSource.PROBATION:
+            organisation = f"Probation Service, {london} PDU"
+        elif source == ReferralSource.YJS:
+            organisation = f"{london} Youth Justice Service"
+        elif source == ReferralSource.OTHER:
+            organisation = f"{london} Council leaving care team"
+        elif source == ReferralSource.FAMILY:
+            referrer, contact = self.family_referrer(plan)
+        else:
+            referrer, contact = "", ""
+        if plan.direct:
+            opening = f"Released from {prison.display_name} on {when}; on licence in {going_to}."
+        elif source == ReferralSource.YJS:
+            opening = f"Serving a DTO at {prison.display_name}; due out on {when}."
+        elif source == ReferralSource.FAMILY:
+            opening = (
+                f"{plan.extra['kin']} rang us: {words['name']} is due out of "
+                f"{prison.display_name} on {when}."
+            )
+        elif source == ReferralSource.SELF:
+            opening = (
+                f"{words['name']} wrote to us from {prison.display_name} after a talk on "
+                f"the wing. Release date {when}."
+            )
+        else:
+            opening = f"Due for release from {prison.display_name} on {when} to {going_to}."
+        needs = self.rng.sample(CUSTODY_NEEDS, self.rng.randint(1, 2))
+        closing = self.pick(
+            [
+                "Asked for a mentor who has been through it.",
+                "Keen to meet a mentor before release.",
+                "",
+            ]
+        )
+        reasons = " ".join([opening, *(self.fill(n, words) for n in needs), closing]).strip()
+        return {
+            "source_type": source,
+            "referring_organisation": organisation,
+            "referrer_name": referrer,
+            "referrer_contact": contact,
+            "referral_date": plan.referral_date,
+            "reasons": reasons,
+            "consent_recorded": plan.consent,
+        }
+
+    KIN = {
+        Relationship.MOTHER: "Mum", Relationship.FATHER: "Dad", Relationship.GRANDPARENT: "Nan",
+        Relationship.AUNT_UNCLE: "Aunt", Relationship.FOSTER_CARER: "Foster carer",
+        Relationship.STEP_PARENT: "Step-parent", Relationship.CARER: "Carer",
+    }  # fmt: skip
+
+    def kin_of(self, plan: Plan) -> FamilyMember | None:
+        """The relative who would ring us on a young person's behalf, if there is one."""
+        for member in plan.extra.get("family", []):
+            if member.relationship in self.KIN and member.may_contact:
+                return member
+        return None
+
+    def family_referrer(self, plan: Plan) -> tuple[str, str]:
+        member = self.kin_of(plan)
+        assert member is not None
+        kin = self.KIN[member.relationship]
+        plan.extra["kin"] = kin
+        return f"{member.name} ({kin.lower()})", member.phone or self.phone()
+
+    def prison_for(self, age: int, female: bool) -> Establishment:
+        if female:
+            codes = PRISONS_WOMEN
+        elif age < 18:
+            codes = PRISONS_UNDER_18
+        elif age < 21:
+            codes = PRISONS_18_TO_20
+        else:
+            codes = PRISONS_ADULT
+        return self.prisons[self.pick(codes)]
+
+    def age_on(self, dob: date, day: date) -> int:
+        return day.year - dob.year - ((day.month, day.day) < (dob.month, dob.day))
+
+    def execute_custody(self, plan: Plan) -> None:
+        cara = self.users["cara"]
+        person = self.make_person(plan, cara)
+        dob: date = plan.extra["dob"]
+        assert plan.received_on is not None and plan.expected_release is not None
+        fifteen = dob + timedelta(days=15 * 365 + 4)  # nobody here was in custody younger
+        received = max(plan.received_on, fifteen)
+        if received >= plan.expected_release:
+            received = plan.expected_release - timedelta(days=30)
+        female = plan.female
+        prison = self.prison_for(self.age_on(dob, received), female)
+        # An earlier sentence for some: custody history is the norm, not the exception.
+        earlier = received - self.days(250, 900)
+        if earlier >= fifteen and self.chance(0.25):
+            first = custody.start_custody_episode(
+                cara, person, self.prison_for(self.age_on(dob, earlier), female), earlier
+            )
+            custody.record_release(
+                cara, first, min(earlier + self.days(40, 220), received - timedelta(days=30))
+            )
+        episode = custody.start_custody_episode(
+            cara, person, prison, received, expected_release_date=plan.expected_release
+        )
+        words = self.words(person, plan, prison=prison.display_name)
+        referral = casework.create_referral(
+            cara,
+            person,
+            self.programmes["custody"],
+            self.custody_referral_data(plan, person, prison, words),
+        )
+        released = plan.expected_release <= self.yesterday
+        if plan.outcome == "declined":
+            if released:
+                custody.record_release(cara, episode, plan.expected_release)
+            note = self.fill(self.pick(DECLINE_NOTES[plan.decline_reason]), words)
+            casework.decline_referral(cara, referral, plan.decline_reason, note)
+            return
+        if plan.outcome == "pending":
+            return
+        mentor = self.users[plan.mentor] if plan.mentor else None
+        assert plan.opened_on is not None
+        case = casework.accept_referral(
+            cara,
+            referral,
+            mentor=mentor,
+            opened_on=plan.opened_on,
+            note=""
+            if mentor
+            else f"Accepted; waiting for a mentor with clearance for {prison.display_name}.",
+        )
+        self.run_custody_case(plan, person, case, episode, prison, words)
+        if plan.rereferral:
+            self.run_rereferral(plan, person)
+
+    def run_custody_case(
+        self,
+        plan: Plan,
+        person: Person,
+        case: Case,
+        episode: CustodyEpisode,
+        prison: Establishment,
+        words: dict[str, str],
+    ) -> None:
+        cara = self.users["cara"]
+        mentor = case.mentor
+        if mentor is None or plan.first_meeting is None:
+            return
+        release = plan.expected_release
+        assert release is not None
+        end = plan.last_contact or plan.first_meeting
+        closed = plan.closed_on
+        limit = closed or self.yesterday
+        events: list[tuple[date, int, Callable[[], Any]]] = []
+        family = [m for m in plan.extra.get("family", []) if m.may_contact]
+
+        def contact(day: date, kind: str, dna: str = "") -> None:
+            events.append((day, 1, lambda: self.log(case, mentor, day, kind, words, family, dna)))
+
+        # In custody: a visit every two or three weeks, calls in between.
+        if plan.direct:
+            if release <= self.yesterday and episode.released_on is None:
+                custody.record_release(cara, episode, release)
+            events.append(
+                (
+                    plan.first_meeting,
+                    0,
+                    lambda: casework.change_phase(
+                        cara,
+                        case,
+                        Phase.COMMUNITY,
+                        plan.first_meeting or release,
+                        "First meeting in the community",
+                    ),
+                )
+            )
+        else:
+            if plan.first_meeting < release:
+                events.append(
+                    (
+                        plan.first_meeting,
+                        0,
+                        lambda: casework.change_phase(
+                            cara,
+                            case,
+                            Phase.IN_CUSTODY,
+                            plan.first_meeting or release,
+                            "First prison visit",
+                        ),
+                    )
+                )
+                day = plan.first_meeting
+                while day < release and day <= end:
+                    contact(day, "prison", "prison_regime" if self.chance(0.08) else "")
+                    call = day + self.days(3, 9)
+                    if self.chance(0.35) and call < release and call <= end:
+                        contact(call, "call")
+                    day += self.days(10, 21)
+            if release <= min(limit, self.yesterday):
+                events.append(
+                    (release, 0, lambda: custody.record_release(mentor, episode, release))
+                )
+                events.append(
+                    (
+                        release,
+                        0,
+                        lambda: casework.change_phase(
+                            cara, case, Phase.THROUGH_THE_GATE, release, "Released; met at the gate"
+                        ),
+                    )
+                )
+                if release <= end:
+                    contact(release, "gate")
+        # In the community: weekly at first, then every week or two.
+        community_on = plan.community_on
+        if community_on and community_on <= min(limit, self.yesterday):
+            if not plan.direct:
+                events.append(
+                    (
+                        community_on,
+                        0,
+                        lambda: casework.change_phase(
+                            cara, case, Phase.COMMUNITY, community_on, "Settled after release"
+                        ),
+                    )
+                )
+        if release <= end:
+            day = plan.first_meeting if plan.direct else release + self.days(1, 4)
+            while day <= end:
+                contact(day, "community")
+                early = (day - release).days < 45
+                day += self.days(3, 8) if early else self.days(6, 14)
+        # The last contact falls exactly where the plan says (recent or overdue).
+        if plan.last_contact and events:
+            last_day = (
+                max(d for d, prio, _ in events if prio == 1)
+                if any(prio == 1 for _, prio, _ in events)
+                else None
+            )
+            if last_day is None or last_day < plan.last_contact:
+                in_prison = plan.last_contact < release and not plan.direct
+                contact(plan.last_contact, "prison" if in_prison else "community")
+        contacts = sorted((e for e in events if e[1] == 1), key=lambda e: e[0])
+        # Disengaging: the last few meetings did not happen.
+        if plan.dna_tail:
+            tail = {id(e) for e in contacts[-plan.dna_tail :]}
+            events = [e for e in events if id(e) not in tail]
+            for day, _, _ in contacts[-plan.dna_tail :]:
+                in_prison = day < release and not plan.direct
+                contact(
+                    day,
+                    "prison" if in_prison else "community",
+                    "cancelled_by_them" if in_prison else "no_show",
+                )
+        elif plan.closure_reason == ClosureReason.COMPLETED and contacts:
+            final_day = contacts[-1][0]
+            events = [e for e in events if e is not contacts[-1]]
+            contact(final_day, "final")
+        for _, _, run in sorted(events, key=lambda e: (e[0], e[1])):
+            run()
+        if closed is None:
+            return
+        recall: CustodyEpisode | None = None
+        if plan.returned_on:
+            recall_prison = self.prisons[
+                self.pick(PRISONS_WOMEN if plan.female else PRISONS_RECALL)
+            ]
+            release2: date = plan.extra["release2"]
+            recall = custody.start_custody_episode(
+                cara,
+                person,
+                recall_prison,
+                plan.returned_on,
+                expected_release_date=release2,
+            )
+            plan.extra["recall_episode"] = recall
+            if plan.extra.get("recall_visit"):
+                self.log(
+                    case,
+                    mentor,
+                    closed,
+                    "recall",
+                    words | {"prison": recall_prison.display_name},
+                    family,
+                    "",
+                )
+        notes = self.fill(self.pick(CLOSURE_NOTES[plan.closure_reason]), words)
+        self.save_contacts()  # closing checks that no contact falls after the closure
+        casework.close_case(cara, case, plan.closure_reason, closed, notes)
+        if recall is not None:
+            if plan.extra["release2"] <= self.yesterday and not plan.rereferral:
+                custody.record_release(cara, recall, plan.extra["release2"])
+        elif episode.released_on is None and release <= self.yesterday:
+            # Closed while still inside; the prison's release still goes on the record.
+            custody.record_release(cara, episode, release)
+
+    def run_rereferral(self, first: Plan, person: Person) -> None:
+        plan = first.rereferral
+        assert plan is not None and plan.mentor
+        cara = self.users["cara"]
+        recall: CustodyEpisode = first.extra["recall_episode"]
+        plan.extra = {**first.extra, "family": first.extra.get("family", [])}
+        words = self.words(person, plan, prison=recall.establishment.display_name)
+        referral = casework.create_referral(
+            cara,
+            person,
+            self.programmes["custody"],
+            {
+                "source_type": ReferralSource.PRISON,
+                "referring_organisation": f"{recall.establishment.display_name} resettlement team",
+                "referrer_name": self.professional_name(),
+                "referrer_contact": f"020 7946 0{self.rng.randint(0, 999):03d}",
+                "referral_date": plan.referral_date,
+                "reasons": f"Back in custody after a recall. Release date "
+                f"{plan.expected_release:%d/%m/%Y}. {words['name']} asked to work with "
+                f"{self.users[plan.mentor].first_name} again.",
+                "consent_recorded": True,
+            },
+        )
+        assert plan.opened_on is not None
+        case = casework.accept_referral(
+            cara,
+            referral,
+            mentor=self.users[plan.mentor],
+            opened_on=plan.opened_on,
+            note="Same mentor as before",
+        )
+        self.run_custody_case(plan, person, case, recall, recall.establishment, words)
+
+    def plan_prevention_referral(self, plan: Plan, words: dict[str, str]) -> dict[str, Any]:
+        borough = plan.extra["borough"]
+        if borough not in SCHOOLS:  # moved out of London since; the referral came from before
+            borough = self.pick(list(SCHOOLS))
+        source = self.weighted(
+            {
+                ReferralSource.SCHOOL: 10,
+                ReferralSource.POLICE: 4,
+                ReferralSource.FAMILY: 4,
+                ReferralSource.YJS: 2,
+                ReferralSource.SELF: 1,
+            }
+        )
+        if source == ReferralSource.FAMILY and not self.kin_of(plan):
+            source = ReferralSource.SCHOOL
+        referrer = self.professional_name()
+        contact = f"020 7946 0{self.rng.randint(0, 999):03d}"
+        school = self.pick(SCHOOLS[borough]) if borough in SCHOOLS else ""
+        plan.extra["school"] = school or "school"
+        organisation = ""
+        if source == ReferralSource.SCHOOL:
+            organisation, referrer = school, f"{referrer} (designated safeguarding lead)"
+        elif source == ReferralSource.POLICE:
+            organisation = f"Metropolitan Police, {borough} Safer Schools team"
+        elif source == ReferralSource.YJS:
+            organisation = f"{borough} Youth Justice Service"
+        elif source == ReferralSource.FAMILY:
+            referrer, contact = self.family_referrer(plan)
+        else:
+            referrer, contact = "", ""
+        reasons = " ".join(
+            self.fill(t, words)
+            for t in (self.pick(PREVENTION_REASONS), self.pick(PREVENTION_HOPES))
+            if t
+        )
+        if source == ReferralSource.SELF:
+            reasons = f"Came up to Pat after a workshop at {school or 'school'}. " + reasons
+        return {
+            "source_type": source,
+            "referring_organisation": organisation,
+            "referrer_name": referrer,
+            "referrer_contact": contact,
+            "referral_date": plan.referral_date,
+            "reasons": reasons,
+            "consent_recorded": plan.consent,
+        }
+
+    def execute_prevention(self, plan: Plan) -> None:
+        pat, ade = self.users["pat"], self.users["ade"]
+        person = self.make_person(plan, pat)
+        words = self.words(person, plan)
+        referral = casework.create_referral(
+            pat, person, self.programmes["prevention"], self.plan_prevention_referral(plan, words)
+        )
+        words["school"] = plan.extra["school"]
+        if plan.outcome == "declined":
+            casework.decline_referral(
+                ade,
+                referral,
+                plan.decline_reason,
+                self.fill(self.pick(DECLINE_NOTES[plan.decline_reason]), words),
+            )
+            return
+        if plan.outcome == "pending":
+            return
+        assert plan.mentor and plan.opened_on
+        mentor = self.users[plan.mentor]
+        case = casework.accept_referral(ade, referral, mentor=mentor, opened_on=plan.opened_on)
+        if plan.first_meeting is None or plan.last_contact is None:
+            return
+        casework.change_phase(ade, case, Phase.ACTIVE, plan.first_meeting, "First session")
+        family = [m for m in plan.extra.get("family", []) if m.may_contact]
+        days: list[date] = []
+        day = plan.first_meeting
+        while day < plan.last_contact:
+            days.append(day)
+            day += self.days(14, 21) if self.chance(0.08) else self.days(5, 9)  # holidays
+        days.append(plan.last_contact)
+        for i, day in enumerate(days):
+            dna = ""
+            if plan.dna_tail and i >= len(days) - plan.dna_tail:
+                dna = "no_show"
+            elif self.chance(0.1):
+                dna = self.pick(["no_show", "ill", "cancelled_by_them"])
+            final = plan.closure_reason == ClosureReason.COMPLETED and i == len(days) - 1
+            self.log(case, mentor, day, "final" if final else "session", words, family, dna)
+        if plan.closed_on:
+            notes = self.fill(self.pick(CLOSURE_NOTES[plan.closure_reason]), words)
+            self.save_contacts()
+            casework.close_case(ade, case, plan.closure_reason, plan.closed_on, notes)
+
+    def save_contacts(self) -> None:
+        """Save the contacts logged so far, as casework.actions.log_contact would.
+
+        Contacts are two thirds of the demo's rows. Logged one by one through log_contact
+        (a savepoint, a locking read, full_clean with three foreign-key queries, an insert
+        and an audit insert, each) the full seed took 100 s on SQLite (48 s of CPU) on a
+        busy two-core machine, past the minute a newcomer should wait. Bulk-creating them,
+        after full_clean on every one and with the audit events log_contact would write,
+        brings it to about 20 s. The seeder only logs contacts on open cases and only with
+        the young person's own family, the two checks log_contact adds.
+        """
+        if not self.pending_contacts:
+            return
+        for contact, _ in self.pending_contacts:
+            # Every rule of the model and its fields is checked; only the three "does this
+            # row exist?" queries are skipped, for objects this seeder has in hand (and the
+            # database's own foreign keys would refuse a bad one anyway).
+            contact.full_clean(exclude=["case", "staff", "logged_by"])
+        saved = Contact.objects.bulk_create([c for c, _ in self.pending_contacts])
+        through = Contact.family_members.through
+        links = [
+            through(contact_id=contact.pk, familymember_id=member.pk)
+            for contact, family in zip(saved, (f for _, f in self.pending_contacts), strict=True)
+            for member in family
+        ]
+        through.objects.bulk_create(links)
+        now = timezone.now()
+        events = []
+        for contact, family in zip(saved, (f for _, f in self.pending_contacts), strict=True):
+            fields = [
+                name for name in casework.CONTACT_FIELDS if getattr(contact, name) not in ("", None)
+            ]
+            actor = contact.logged_by
+            assert actor is not None
+            events.append(
+                AuditEvent(
+                    at=now,
+                    actor=actor,
+                    actor_username=actor.username,
+                    action=AuditAction.CREATE,
+                    object_type=audit.object_type_of(contact),
+                    object_id=str(contact.pk),
+                    person_id=contact.case.person_id,
+                    fields=sorted({*fields, *(["family_members"] if family else [])}),
+                )
+            )
+        AuditEvent.objects.bulk_create(events)
+        self.pending_contacts = []
+
+    def log(
+        self,
+        case: Case,
+        mentor: User,
+        day: date,
+        kind: str,
+        words: dict[str, str],
+        family: list[FamilyMember],
+        dna: str,
+    ) -> Contact:
+        """One contact, written the way a mentor would log it on their phone (saved in
+        batches by save_contacts)."""
+        present: list[FamilyMember] = []
+        concerns = next_steps = ""
+        if kind == "prison":
+            mode = self.weighted({ContactMode.PRISON_VISIT: 9, ContactMode.VIDEO: 1})
+            when, duration = self.at(day, 9, 15), self.rng.randint(45, 120)
+            summary = self.pick(PRISON_VISIT if mode == ContactMode.PRISON_VISIT else PRISON_VIDEO)
+        elif kind == "call":
+            mode, when, duration = ContactMode.PHONE, self.at(day, 10, 19), self.rng.randint(5, 25)
+            summary = self.pick(PRISON_CALL)
+        elif kind == "recall":
+            mode, when, duration = ContactMode.PRISON_VISIT, self.at(day, 9, 15), 60
+            summary = self.pick(RECALL_VISIT)
+        elif kind == "gate":
+            mode = ContactMode.GATE
+            when = self.at(day, 7, 8)
+            duration = self.rng.randint(180, 420)
+            local = timezone.localtime(when)
+            gate_words = words | {
+                "time": f"{local:%H:%M}",
+                "later": f"{(local + timedelta(minutes=duration)):%H:%M}",
+                "accommodation": self.pick(ACCOMMODATION).format(**words),
+            }
+            steps = self.rng.sample(GATE_STEPS, self.rng.randint(2, 3))
+            parts = [self.pick(GATE_OPENINGS)]
+            if family and self.chance(0.4):
+                present = [family[0]]
+                parts.append(f"{family[0].name.split()[0]} came too.")
+            summary = " ".join(
+                self.fill(p, gate_words) for p in [*parts, *steps, self.pick(GATE_ENDINGS)]
+            )
+            words = gate_words
+        elif kind == "final":
+            mode = ContactMode.COMMUNITY
+            when, duration = self.at(day, 11, 17), self.rng.randint(60, 120)
+            summary = self.pick(FINAL_SESSION)
+        elif kind == "session":
+            mode = self.weighted(
+                {
+                    ContactMode.COMMUNITY: 11,
+                    ContactMode.PHONE: 3,
+                    ContactMode.HOME_VISIT: 2,
+                    ContactMode.FAMILY: 2 if family else 0,
+                    ContactMode.GROUP: 1,
+                }
+            )
+            when, duration = self.at(day, 10, 17), self.rng.randint(40, 90)
+            if mode == ContactMode.PHONE:
+                summary, duration = self.pick(PREVENTION_PHONE), self.rng.randint(5, 25)
+            elif mode in (ContactMode.HOME_VISIT, ContactMode.FAMILY) and family:
+                present = self.rng.sample(family, min(len(family), self.rng.randint(1, 2)))
+                summary = self.pick(PREVENTION_HOME)
+                words = words | {"family": " and ".join(m.name.split()[0] for m in present)}
+            elif mode == ContactMode.GROUP:
+                summary = self.pick(GROUP)
+            else:
+                mode = ContactMode.COMMUNITY
+                summary = self.pick(PREVENTION_SESSION)
+        else:  # community, after release
+            mode = self.weighted(
+                {
+                    ContactMode.COMMUNITY: 10,
+                    ContactMode.PHONE: 5,
+                    ContactMode.HOME_VISIT: 2,
+                    ContactMode.FAMILY: 1 if family else 0,
+                    ContactMode.VIDEO: 1,
+                    ContactMode.GROUP: 1,
+                }
+            )
+            when, duration = self.at(day, 10, 19), self.rng.randint(45, 150)
+            if mode in (ContactMode.PHONE, ContactMode.VIDEO):
+                summary, duration = self.pick(PHONE), self.rng.randint(5, 30)
+            elif mode in (ContactMode.HOME_VISIT, ContactMode.FAMILY) and family:
+                present = self.rng.sample(family, min(len(family), self.rng.randint(1, 2)))
+                summary = self.pick(HOME if mode == ContactMode.HOME_VISIT else FAMILY_SESSION)
+                words = words | {"family": " and ".join(m.name.split()[0] for m in present)}
+            elif mode == ContactMode.GROUP:
+                summary = self.pick(GROUP)
+            else:
+                mode = ContactMode.COMMUNITY
+                summary = self.pick(COMMUNITY)
+        data: dict[str, Any] = {"occurred_at": when, "mode": mode}
+        if dna:
+            inside = mode in (ContactMode.PRISON_VISIT, ContactMode.VIDEO)
+            if dna == "prison_regime" and not inside:
+                dna = "cancelled_by_us"
+            if inside and dna != "prison_regime":
+                texts = PRISON_REFUSALS
+            else:
+                texts = DNA_SUMMARY.get(dna) or DNA_SUMMARY[NonAttendanceReason.NO_SHOW]
+            data.update(
+                attendance=Attendance.DID_NOT_ATTEND,
+                non_attendance_reason=dna,
+                summary=self.fill(self.pick(texts), words),
+            )
+            present = []
+        else:
+            if kind not in ("gate", "final", "recall") and self.chance(0.06):
+                concerns = self.fill(self.pick(CONCERNS), words)
+            next_steps = self.pick(NEXT_STEPS)
+            data.update(
+                attendance=Attendance.LATE if self.chance(0.07) else Attendance.ATTENDED,
+                duration_minutes=duration,
+                summary=self.fill(summary, words),
+                concerns=concerns,
+                next_steps=next_steps,
+            )
+        if present and any(m.person_id != case.person_id for m in present):
+            raise ValueError("a contact can only include the young person's own family")
+        contact = Contact(case=case, staff=mentor, logged_by=mentor, **data)
+        self.pending_contacts.append((contact, present))
+        return contact
+
+
+def counts() -> dict[str, int]:
+    """How much of everything the database holds (the seeder's report and its tests' yardstick)."""
+    return {
+        "users": User.objects.count(),
+        "people": Person.objects.count(),
+        "aliases": Alias.objects.count(),
+        "family_members": FamilyMember.objects.count(),
+        "custody_episodes": CustodyEpisode.objects.count(),
+        "referrals": Referral.objects.count(),
+        "pending_referrals": Referral.objects.filter(status=ReferralStatus.PENDING).count(),
+        "cases": Case.objects.count(),
+        "open_cases": Case.objects.open().count(),
+        "phase_changes": PhaseChange.objects.count(),
+        "contacts": Contact.objects.count(),
+    }
+
+
+MARKER_TYPE = "demo.seed"
+
+
+def is_seeded() -> bool:
+    return AuditEvent.objects.filter(object_type=MARKER_TYPE).exists()
+
+
+def seed(progress: bool = True, scale: float = 1.0) -> dict[str, int]:
+    """Build the demo charity (or do nothing if it is already there); returns the counts."""
+    if not scale > 0:
+        raise ValueError("scale must be a positive number")
+    if is_seeded():
+        found = counts()
+        print(
+            f"Demo data is already there ({found['people']} young people, {found['cases']} "
+            f"cases, {found['contacts']} contacts); nothing to do."
+        )
+        return found
+    existing = Person.objects.count()
+    if existing:
+        raise DemoDataError(
+            f"This database already holds {existing} person record(s) that are not demo data. "
+            "The demo seeder only fills an empty database; point THROUGHGATE_DATA_DIR or "
+            "DATABASE_URL at a new one."
+        )
+    from tqdm import tqdm
+
+    seeder = _Seeder(scale)
+    with transaction.atomic():
+        seeder.set_up_staff()
+        plans = seeder.plan_everything()
+        with tqdm(
+            total=len(plans),
+            desc="Building the demo charity",
+            unit=" people",
+            disable=not progress,
+            dynamic_ncols=True,
+        ) as bar:
+            for plan in plans:
+                seeder.execute(plan)
+                bar.update()
+        found = counts()
+        audit.record(
+            None,
+            AuditAction.CREATE,
+            object_type=MARKER_TYPE,
+            summary=f"Demo data added: {found['people']} people, {found['cases']} cases, "
+            f"{found['contacts']} contacts",
+        )
+    print(
+        f"Demo data ready: {found['people']} young people, {found['cases']} cases "
+        f"({found['open_cases']} open), {found['contacts']} contacts, "
+        f"{found['pending_referrals']} referrals waiting for triage."
+    )
+    return found

@@ -1,0 +1,677 @@
+"""The access ladder (healthchecks style) for every URL in the project.
+
+For each page: the people it is for can use it; the coordinator can use the
+team's pages; another mentor gets 404; the analyst gets 404 on anything
+personal; the safeguarding lead reads but gets 403 on every change; a mentor
+gets 403 on case-management pages of their own mentee; anonymous visitors are
+sent to log in; a wrong HTTP method gets 405; and a missing id answers exactly
+like a forbidden one. `LADDER` below is the table every rung reads from, and
+`test_every_url_pattern_has_a_ladder_entry` fails when a URL is added without a row.
+
+Who is who (DESIGN.md): Mo and Kim are mentors, Pat a prevention facilitator
+(another team), Cara the custody team's coordinator, Sam the safeguarding lead,
+Ade the admin, Fay the analyst.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.db import transaction
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+
+from throughgate.accounts.roles import Role
+from throughgate.casework.models import ProgrammeKind
+from throughgate.core.models import AuditAction, AuditEvent
+from throughgate.custody.models import Establishment
+from throughgate.people import actions as people_actions
+
+from . import make
+
+READ = "read"  # a page to look at: GET only
+FORM = "form"  # GET shows a form, POST changes something
+POST = "post"  # an action: POST only
+
+ROLES = ("mo", "kim", "pat", "cara", "sam", "ade", "fay")
+CASEWORKERS = frozenset({"mo", "kim", "pat"})
+LOGGED_IN = frozenset(ROLES)
+# Who may change the person and log contacts on Mo's mentee's case.
+HOLDERS = frozenset({"mo", "cara", "ade"})
+MANAGERS = frozenset({"cara", "ade"})
+
+# Who can *see* each object the ladder opens (so who gets 403 rather than 404
+# on a change they may not make). Every object is Mo's mentee's, except the
+# pending referral, which has no case yet and so no mentor.
+VISIBLE_TO = {
+    "case": frozenset({"mo", "cara", "sam", "ade"}),
+    "person": frozenset({"mo", "cara", "sam", "ade"}),
+    "referral": frozenset({"mo", "cara", "sam", "ade"}),
+    "alias": frozenset({"mo", "cara", "sam", "ade"}),
+    "family": frozenset({"mo", "cara", "sam", "ade"}),
+    "pending_referral": frozenset({"cara", "sam", "ade"}),
+}
+
+MISSING_PK = 987_654_321
+
+
+@dataclass(frozen=True)
+class Page:
+    name: str  # URL name, with namespace
+    kind: str  # READ, FORM or POST
+    users: frozenset[str]  # who can use it: GET answers `ok`, a valid POST redirects
+    obj: str | None = None  # which object's pk goes in the URL
+    kwarg: str = "pk"
+    personal: bool = True  # shows or changes personal data (the analyst gets 404)
+    public: bool = False  # answers without logging in
+    ok: int = 200  # what a GET answers the people it is for
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def changes(self) -> bool:
+        return self.kind != READ
+
+    @property
+    def methods(self) -> tuple[str, ...]:
+        return {READ: ("get",), FORM: ("get", "post"), POST: ("post",)}[self.kind]
+
+    @property
+    def wrong_methods(self) -> tuple[str, ...]:
+        return {READ: ("post", "delete"), FORM: ("put", "delete"), POST: ("get", "put")}[self.kind]
+
+
+LADDER = [
+    # Log-in and the machinery around it.
+    Page("login", READ, frozenset(), personal=False, public=True),
+    Page("healthz", READ, frozenset(), personal=False, public=True),
+    Page("logout", POST, LOGGED_IN, personal=False),
+    Page("home", READ, LOGGED_IN, personal=False, ok=302),
+    Page("audit_trail", READ, frozenset({"ade"})),
+    Page("reports:dashboard", READ, frozenset({"ade", "fay"}), personal=False),
+    # Casework.
+    Page("casework:caseload", READ, CASEWORKERS),
+    Page("casework:referral_queue", READ, MANAGERS),
+    Page("casework:referral_new", FORM, MANAGERS),
+    Page("casework:referral_detail", READ, frozenset({"mo", "cara", "sam", "ade"}), "referral"),
+    Page("casework:referral_accept", POST, MANAGERS, "pending_referral"),
+    Page("casework:referral_decline", POST, MANAGERS, "pending_referral"),
+    Page("casework:case_list", READ, frozenset({"cara", "sam", "ade"})),
+    Page("casework:case_detail", READ, frozenset({"mo", "cara", "sam", "ade"}), "case"),
+    Page("casework:contact_new", FORM, HOLDERS, "case"),
+    Page("casework:case_phase", FORM, MANAGERS, "case"),
+    Page("casework:case_mentor", FORM, MANAGERS, "case"),
+    Page("casework:case_close", FORM, MANAGERS, "case"),
+    # Custody.
+    Page("custody:episode_new", FORM, HOLDERS, "person", kwarg="person_pk"),
+    # People.
+    Page("people:search", READ, LOGGED_IN - {"fay"}),
+    Page("people:detail", READ, frozenset({"mo", "cara", "sam", "ade"}), "person"),
+    Page("people:edit", FORM, HOLDERS, "person"),
+    Page("people:alias_new", FORM, HOLDERS, "person"),
+    Page("people:alias_delete", POST, HOLDERS, "alias"),
+    Page("people:family_new", FORM, HOLDERS, "person"),
+    Page("people:family_edit", FORM, HOLDERS, "family"),
+    Page("people:family_delete", POST, HOLDERS, "family"),
+]
+PAGES = {page.name: page for page in LADDER}
+
+
+def pages(predicate: Any) -> list[Any]:
+    return [pytest.param(p, id=p.name) for p in LADDER if predicate(p)]
+
+
+def page_roles(predicate: Any) -> list[Any]:
+    return [
+        pytest.param(p, role, id=f"{p.name}-{role}")
+        for p in LADDER
+        for role in ROLES
+        if predicate(p, role)
+    ]
+
+
+# --- The world every rung runs in ----------------------------------------------
+
+
+@dataclass
+class Holding:
+    """One caseworker's mentee and everything hanging off their case."""
+
+    case: Any
+    person: Any
+    referral: Any
+    alias: Any
+    family: Any
+
+
+@dataclass
+class World:
+    users: dict[str, Any]
+    mo: Holding
+    pat: Holding
+    kim: Holding
+    pending_referral: Any
+    other_team_case: Any
+    other_team_referral: Any
+    establishment: Any
+    names: list[str] = field(default_factory=list)
+
+    def objects(self, owner: str = "mo") -> dict[str, Any]:
+        """The objects a page's URL may name, around one caseworker's mentee."""
+        holding: Holding = getattr(self, owner)
+        return {
+            "case": holding.case,
+            "person": holding.person,
+            "referral": holding.referral,
+            "alias": holding.alias,
+            "family": holding.family,
+            "pending_referral": self.pending_referral,
+        }
+
+
+def _holding(
+    mentor: Any,
+    actor: Any,
+    forename: str,
+    surname: str,
+    prison_number: str = "",
+    **case_kwargs: Any,
+) -> Holding:
+    person = make.make_person(
+        actor, forename=forename, surname=surname, prison_number=prison_number
+    )
+    case = make.make_case(mentor=mentor, person=person, actor=actor, **case_kwargs)
+    alias = people_actions.add_alias(actor, person, "Shadow", "", "street name")
+    family = make.make_family_member(person, actor, name=f"Grace {surname}")
+    make.make_contact(case)
+    return Holding(case, person, case.referral, alias, family)
+
+
+def build_world() -> World:
+    custody_team = make.make_team("Custody team")
+    prevention_team = make.make_team("Prevention team")
+    users = {
+        "mo": make.make_user("mo", Role.MENTOR, custody_team, first_name="Mo", last_name="Ahmed"),
+        "kim": make.make_user(
+            "kim", Role.MENTOR, custody_team, first_name="Kim", last_name="Walsh"
+        ),
+        "pat": make.make_user(
+            "pat", Role.PREVENTION_FACILITATOR, prevention_team, first_name="Pat"
+        ),
+        "cara": make.make_user(
+            "cara", Role.COORDINATOR, custody_team, first_name="Cara", last_name="Jones"
+        ),
+        "sam": make.make_user(
+            "sam", Role.SAFEGUARDING_LEAD, custody_team, first_name="Sam", last_name="Okafor"
+        ),
+        "ade": make.make_user("ade", Role.ADMIN, None, first_name="Ade", last_name="Bello"),
+        "fay": make.make_user("fay", Role.ANALYST, None, first_name="Fay", last_name="Green"),
+    }
+    cara, ade = users["cara"], users["ade"]
+    make.make_programme(team=custody_team)
+    prevention = make.make_programme("Prevention 1:1", ProgrammeKind.PREVENTION, prevention_team)
+    mo_holding = _holding(users["mo"], cara, "Tyrese", "Whitlock", prison_number="A1234BC")
+    kim_holding = _holding(users["kim"], cara, "Dami", "Oyelaran")
+    pat_holding = _holding(users["pat"], ade, "Rio", "Castell", programme=prevention)
+    pending = make.make_referral(
+        person=make.make_person(cara, forename="Leon", surname="Ashdown"), actor=cara
+    )
+    # Another team's work, which Cara must never see.
+    north = make.make_team("North team")
+    north_programme = make.make_programme("North mentoring", team=north)
+    nia = make.make_user("nia", Role.MENTOR, north, first_name="Nia")
+    north_case = make.make_case(
+        mentor=nia,
+        person=make.make_person(ade, forename="Kezia", surname="Farrow"),
+        actor=ade,
+        programme=north_programme,
+    )
+    north_referral = make.make_referral(
+        person=make.make_person(ade, forename="Bilal", surname="Renshaw"),
+        programme=north_programme,
+        actor=ade,
+    )
+    return World(
+        users=users,
+        mo=mo_holding,
+        pat=pat_holding,
+        kim=kim_holding,
+        pending_referral=pending,
+        other_team_case=north_case,
+        other_team_referral=north_referral,
+        establishment=Establishment.objects.filter(active=True).order_by("code").first(),
+        names=[
+            "Tyrese",
+            "Whitlock",
+            "Dami",
+            "Oyelaran",
+            "Rio",
+            "Castell",
+            "Leon",
+            "Ashdown",
+            "Kezia",
+            "Farrow",
+            "Bilal",
+            "Renshaw",
+        ],
+    )
+
+
+@pytest.fixture(scope="module")
+def shared_world(django_db_setup: Any, django_db_blocker: Any) -> Any:
+    """The world is built once for this module, inside a transaction rolled back at
+    the end (Django's setUpTestData pattern); each test runs in its own savepoint,
+    so a POST in one test is gone before the next. The users are conftest's
+    named users, made the same way."""
+    with django_db_blocker.unblock():
+        atomic = transaction.atomic()
+        atomic.__enter__()
+        try:
+            world = build_world()
+        except BaseException:
+            atomic.__exit__(*sys.exc_info())
+            raise
+    # Blocked again between tests: only tests asking for `world` (and so `db`) touch it.
+    try:
+        yield world
+    finally:
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
+
+
+@pytest.fixture
+def world(shared_world: World, db: Any) -> World:
+    return shared_world
+
+
+def url_of(page: Page, objects: dict[str, Any] | None = None, missing: bool = False) -> str:
+    if not page.obj:
+        return reverse(page.name)
+    pk = MISSING_PK if missing else objects[page.obj].pk  # type: ignore[index]
+    return reverse(page.name, kwargs={page.kwarg: pk})
+
+
+def valid_post(page: Page, world: World, objects: dict[str, Any]) -> dict[str, Any]:
+    """Data a POST to the page accepts (so a refusal is about who, not what)."""
+    today = timezone.localdate()
+    case, person = objects["case"], objects["person"]
+    if page.name == "casework:referral_new":
+        return {
+            "person-forename": "Amani",
+            "person-surname": "Okoro",
+            "person-date_of_birth": "2007-03-09",
+            "person-gender": "not_stated",
+            "person-ethnicity": "not_stated",
+            "person-first_language": "English",
+            "referral-programme": world.mo.case.programme_id,
+            "referral-source_type": "probation",
+            "referral-referral_date": today.isoformat(),
+            "referral-reasons": "Asked for a mentor on release.",
+            "referral-consent_recorded": "on",
+        }
+    if page.name == "casework:referral_accept":
+        return {
+            "accept-mentor": world.users["mo"].pk,
+            "accept-opened_on": today.isoformat(),
+            "accept-initial_phase": "referred",
+        }
+    if page.name == "casework:referral_decline":
+        return {"decline-decline_reason": "no_capacity"}
+    if page.name == "casework:contact_new":
+        return {
+            "occurred_at": f"{today - timedelta(days=1):%Y-%m-%d}T14:00",
+            "mode": "phone",
+            "attendance": "attended",
+            "duration_minutes": "30",
+            "summary": "Talked about the college course.",
+        }
+    if page.name == "casework:case_phase":
+        phases = case.programme.phases
+        return {"to_phase": phases[phases.index(case.phase) + 1], "changed_on": today.isoformat()}
+    if page.name == "casework:case_mentor":
+        return {"mentor": world.users["kim"].pk}
+    if page.name == "casework:case_close":
+        return {"closure_reason": "completed", "closed_on": today.isoformat()}
+    if page.name == "custody:episode_new":
+        return {
+            "establishment": world.establishment.pk,
+            "received_on": (today - timedelta(days=100)).isoformat(),
+            "expected_release_date": (today + timedelta(days=30)).isoformat(),
+        }
+    if page.name == "people:edit":
+        data: dict[str, Any] = {}
+        for name in people_actions.PERSON_FIELDS:
+            value = getattr(person, name)
+            if isinstance(value, bool):
+                if value:
+                    data[name] = "on"
+            else:
+                data[name] = value.isoformat() if hasattr(value, "isoformat") else value
+        data["phone"] = "07700 900123"
+        return data
+    if page.name == "people:alias_new":
+        return {"forename": "Ty", "surname": "", "note": "what friends call him"}
+    if page.name in ("people:family_new", "people:family_edit"):
+        return {"name": "Marcus Sibling", "relationship": "sibling", "may_contact": "on"}
+    return {}
+
+
+def answers(
+    client: Client, page: Page, world: World, objects: dict[str, Any], missing: bool = False
+) -> dict[str, Any]:
+    """The page's response to each method it takes (a POST carries valid data)."""
+    url = url_of(page, objects, missing)
+    responses = {}
+    for method in page.methods:
+        if method == "get":
+            responses[method] = client.get(url)
+        else:
+            responses[method] = client.post(url, valid_post(page, world, objects))
+    return responses
+
+
+def change_events() -> int:
+    return AuditEvent.objects.filter(
+        action__in=[AuditAction.CREATE, AuditAction.UPDATE, AuditAction.DELETE]
+    ).count()
+
+
+def statuses(responses: dict[str, Any]) -> dict[str, int]:
+    return {method: response.status_code for method, response in responses.items()}
+
+
+def assert_works(client: Client, page: Page, world: World, objects: dict[str, Any]) -> None:
+    before = change_events()
+    responses = answers(client, page, world, objects)
+    if "get" in responses:
+        assert responses["get"].status_code == page.ok, page
+    if "post" in responses:
+        response = responses["post"]
+        assert response.status_code == 302, (
+            f"{page}: a valid POST should redirect, got {response.status_code}"
+        )
+        if page.personal:
+            assert change_events() > before, f"{page}: the change was not audited"
+
+
+def assert_refused(
+    client: Client, page: Page, world: World, status: int, objects: dict[str, Any] | None = None
+) -> None:
+    objects = objects or world.objects("mo")
+    before = change_events()
+    responses = answers(client, page, world, objects)
+    assert statuses(responses) == {m: status for m in responses}, page
+    assert change_events() == before, f"{page}: a refused request changed something"
+
+
+# --- Every URL has a rung -------------------------------------------------------
+
+
+def url_names() -> set[str]:
+    names: set[str] = set()
+
+    def walk(patterns: list[Any], namespaces: list[str]) -> None:
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                walk(
+                    pattern.url_patterns,
+                    namespaces + ([pattern.namespace] if pattern.namespace else []),
+                )
+            elif isinstance(pattern, URLPattern):
+                # An unnamed pattern cannot be in the ladder, so it fails the test too.
+                names.add(":".join([*namespaces, pattern.name or f"<unnamed {pattern.pattern}>"]))
+
+    walk(get_resolver().url_patterns, [])
+    return names
+
+
+def test_every_url_pattern_has_a_ladder_entry():
+    assert url_names() - set(PAGES) == set(), "add these URLs to LADDER with their access rules"
+    assert set(PAGES) - url_names() == set(), "these LADDER rows name URLs that no longer exist"
+
+
+# --- Rung 1: it works for the people it is for -----------------------------------
+
+
+@pytest.mark.parametrize("page", pages(lambda p: "mo" in p.users))
+def test_mentor_can_use_page_for_own_mentee(page, world, login):
+    assert_works(login(world.users["mo"]), page, world, world.objects("mo"))
+
+
+@pytest.mark.parametrize("page", pages(lambda p: "pat" in p.users))
+def test_prevention_facilitator_can_use_page_for_own_case(page, world, login):
+    assert_works(login(world.users["pat"]), page, world, world.objects("pat"))
+
+
+@pytest.mark.parametrize("page", pages(lambda p: "cara" in p.users))
+def test_coordinator_can_use_page_for_teams_case(page, world, login):
+    assert_works(login(world.users["cara"]), page, world, world.objects("mo"))
+
+
+@pytest.mark.parametrize("page", pages(lambda p: "ade" in p.users))
+def test_admin_can_use_page(page, world, login):
+    assert_works(login(world.users["ade"]), page, world, world.objects("mo"))
+
+
+@pytest.mark.parametrize("page", pages(lambda p: "sam" in p.users))
+def test_safeguarding_lead_can_read_page(page, world, login):
+    assert not page.changes or page.name == "logout"
+    assert_works(login(world.users["sam"]), page, world, world.objects("mo"))
+
+
+@pytest.mark.parametrize("page", pages(lambda p: "kim" in p.users))
+def test_other_mentor_can_still_use_her_own_pages(page, world, login):
+    assert_works(login(world.users["kim"]), page, world, world.objects("kim"))
+
+
+@pytest.mark.parametrize("page", pages(lambda p: "fay" in p.users))
+def test_analyst_can_use_page(page, world, login):
+    assert_works(login(world.users["fay"]), page, world, world.objects("mo"))
+
+
+@pytest.mark.parametrize(
+    ("role", "start"),
+    [
+        ("mo", "casework:caseload"),
+        ("kim", "casework:caseload"),
+        ("pat", "casework:caseload"),
+        ("cara", "casework:referral_queue"),
+        ("sam", "casework:case_list"),
+        ("ade", "casework:referral_queue"),
+        ("fay", "reports:dashboard"),
+    ],
+)
+def test_home_sends_each_role_to_a_start_page_they_can_use(role, start, world, login):
+    client = login(world.users[role])
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response.url == reverse(start)
+    assert client.get(response.url).status_code == 200
+
+
+# --- Rung 2: no access answers 404 -----------------------------------------------
+
+
+@pytest.mark.parametrize("caseworker", ["kim", "pat"])
+@pytest.mark.parametrize("page", pages(lambda p: p.obj))
+def test_other_mentor_gets_404_on_page_of_someone_elses_mentee(page, caseworker, world, login):
+    assert_refused(login(world.users[caseworker]), page, world, 404)
+
+
+@pytest.mark.parametrize("page", pages(lambda p: p.personal))
+def test_analyst_gets_404_on_personal_page(page, world, login):
+    assert_refused(login(world.users["fay"]), page, world, 404)
+
+
+@pytest.mark.parametrize(
+    ("page", "role"),
+    page_roles(lambda p, role: not p.public and not p.obj and role not in p.users),
+)
+def test_page_a_role_never_uses_answers_404(page, role, world, login):
+    assert_refused(login(world.users[role]), page, world, 404)
+
+
+def test_coordinator_gets_404_on_another_teams_case_and_referral(world, login):
+    client = login(world.users["cara"])
+    for page, obj in (
+        (PAGES["casework:case_detail"], world.other_team_case),
+        (PAGES["casework:case_phase"], world.other_team_case),
+        (PAGES["people:detail"], world.other_team_case.person),
+        (PAGES["casework:referral_detail"], world.other_team_referral),
+        (PAGES["casework:referral_accept"], world.other_team_referral),
+    ):
+        assert_refused(client, page, world, 404, {**world.objects("mo"), page.obj: obj})
+
+
+def normalised(body: bytes) -> str:
+    """The page without what differs on every render (CSRF tokens)."""
+    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", body.decode())
+
+
+@pytest.mark.parametrize("page", pages(lambda p: p.obj))
+def test_missing_id_answers_exactly_like_a_forbidden_one(page, world, login):
+    client = login(world.users["kim"])
+    forbidden = answers(client, page, world, world.objects("mo"))
+    missing = answers(client, page, world, world.objects("mo"), missing=True)
+    assert statuses(forbidden) == statuses(missing) == {m: 404 for m in page.methods}
+    person = world.mo.person
+    for method in page.methods:
+        assert normalised(forbidden[method].content) == normalised(missing[method].content)
+        body = forbidden[method].content.decode()
+        assert person.forename not in body and person.surname not in body
+
+
+@pytest.mark.parametrize("page", pages(lambda p: p.obj))
+def test_missing_id_answers_404_to_those_who_may_see_the_real_one(page, world, login):
+    for role in VISIBLE_TO[page.obj]:
+        client = login(world.users[role])
+        responses = answers(client, page, world, world.objects("mo"), missing=True)
+        assert statuses(responses) == {m: 404 for m in page.methods}, role
+
+
+# --- Rung 3: can see, may not change: 403 ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("page", "role"),
+    page_roles(lambda p, role: p.obj and role in VISIBLE_TO[p.obj] and role not in p.users),
+)
+def test_who_can_see_the_record_but_not_change_it_gets_403(page, role, world, login):
+    assert_refused(login(world.users[role]), page, world, 403)
+
+
+@pytest.mark.parametrize("page", pages(lambda p: p.obj and p.changes))
+def test_safeguarding_lead_gets_403_on_change_page(page, world, login):
+    assert_refused(login(world.users["sam"]), page, world, 403)
+
+
+@pytest.mark.parametrize("page", pages(lambda p: p.name.startswith("casework:case_") and p.changes))
+def test_mentor_gets_403_on_case_management_page_of_own_mentee(page, world, login):
+    assert_refused(login(world.users["mo"]), page, world, 403)
+
+
+@pytest.mark.parametrize("name", ["casework:referral_accept", "casework:referral_decline"])
+def test_mentor_gets_403_on_triage_of_own_mentees_referral(name, world, login):
+    objects = {**world.objects("mo"), "pending_referral": world.mo.referral}
+    assert_refused(login(world.users["mo"]), PAGES[name], world, 403, objects)
+
+
+# --- Rung 4: anonymous visitors log in first; wrong methods get 405 --------------
+
+
+@pytest.mark.parametrize("page", pages(lambda p: not p.public))
+def test_anonymous_is_redirected_to_login(page, world):
+    client = Client()
+    url = url_of(page, world.objects("mo"))
+    for method in page.methods:
+        response = getattr(client, method)(url)
+        assert response.status_code == 302, method
+        assert response.url == f"/login/?next={url}"
+
+
+def test_login_and_healthz_answer_anonymous_visitors(db):
+    client = Client()
+    assert client.get("/login/").status_code == 200
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+@pytest.mark.parametrize(
+    ("page", "method"),
+    [
+        pytest.param(p, m, id=f"{p.name}-{m.upper()}")
+        for p in LADDER
+        if p.name != "login"  # Django's LoginView takes PUT as POST; tested below
+        for m in p.wrong_methods
+    ],
+)
+def test_wrong_method_gets_405(page, method, world, login):
+    if page.public:
+        client = Client()
+    else:
+        client = login(world.users["ade" if "ade" in page.users else sorted(page.users)[0]])
+    response = getattr(client, method)(url_of(page, world.objects("mo")))
+    assert response.status_code == 405
+
+
+def test_login_page_refuses_delete_with_405(db):
+    assert Client().delete("/login/").status_code == 405
+
+
+# --- Lists show only permitted rows ----------------------------------------------
+
+
+def test_other_mentors_caseload_does_not_contain_mos_mentee(world, login):
+    body = login(world.users["kim"]).get(reverse("casework:caseload")).content.decode()
+    assert "Oyelaran" in body  # her own mentee is there
+    assert "Whitlock" not in body and "Tyrese" not in body
+
+
+def test_coordinators_case_list_excludes_another_teams_case(world, login):
+    response = login(world.users["cara"]).get(reverse("casework:case_list"), {"status": "all"})
+    body = response.content.decode()
+    assert "Whitlock" in body and "Oyelaran" in body
+    assert "Farrow" not in body and "Kezia" not in body
+
+
+def test_coordinators_referral_queue_excludes_another_teams_referral_and_case(world, login):
+    body = login(world.users["cara"]).get(reverse("casework:referral_queue")).content.decode()
+    assert "Ashdown" in body  # her team's pending referral
+    for name in ("Renshaw", "Bilal", "Farrow", "Kezia"):
+        assert name not in body
+
+
+def test_safeguarding_leads_case_list_shows_every_team(world, login):
+    body = login(world.users["sam"]).get(reverse("casework:case_list")).content.decode()
+    assert "Whitlock" in body and "Farrow" in body
+
+
+@pytest.mark.parametrize("query", ["Tyrese Whitlock", "Whitlock", "A1234BC", "17/05/2006"])
+def test_person_search_by_other_mentor_finds_nothing_of_mos_mentee(query, world, login):
+    response = login(world.users["kim"]).get(reverse("people:search"), {"q": query})
+    assert response.status_code == 200
+    assert world.mo.person.pk not in [hit.person.pk for hit in response.context["hits"]]
+    assert reverse("people:detail", args=[world.mo.person.pk]) not in response.content.decode()
+
+
+def test_person_search_by_mentor_finds_own_mentee(world, login):
+    response = login(world.users["mo"]).get(reverse("people:search"), {"q": "Tyrese Whitlock"})
+    assert [hit.person.pk for hit in response.context["hits"]] == [world.mo.person.pk]
+
+
+def test_analysts_dashboard_contains_no_person_names(world, login):
+    response = login(world.users["fay"]).get(reverse("reports:dashboard"))
+    assert response.status_code == 200
+    body = response.content.decode()
+    for name in world.names:
+        assert name not in body
+    assert "A1234BC" not in body

@@ -1,0 +1,279 @@
+"""The demo charity is the first thing a newcomer sees: it must be valid, believable and
+safe to build twice. Most tests seed a tenth of it (about 35 young people) to stay quick."""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections import Counter
+from datetime import timedelta
+from itertools import pairwise
+from typing import Any
+
+import pytest
+from django.apps import apps
+from django.contrib.auth.password_validation import validate_password
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from throughgate import cli
+from throughgate.accounts.models import User
+from throughgate.accounts.roles import Role
+from throughgate.casework.models import (
+    Case,
+    ClosureReason,
+    Contact,
+    Phase,
+    Referral,
+    ReferralStatus,
+)
+from throughgate.core.choices import LONDON_BOROUGHS, Ethnicity
+from throughgate.core.validators import (
+    normalise_crn,
+    normalise_pnc_id,
+    normalise_postcode,
+    normalise_prison_number,
+)
+from throughgate.custody.models import CustodyEpisode
+from throughgate.demo import seed as demo
+from throughgate.demo.seed import DEMO_PASSWORD, DEMO_USERS, seed
+from throughgate.people.models import Alias, FamilyMember, Person
+
+from . import make
+
+SMALL = 0.1
+
+
+@pytest.fixture(scope="class")
+def seeded_once(django_db_setup: Any, django_db_blocker: Any) -> Any:
+    """One small demo shared by a class of read-only tests, rolled back afterwards.
+
+    Each test still runs inside its own savepoint (the `db` fixture), so a test that
+    changes something cannot disturb the next one.
+    """
+    with django_db_blocker.unblock(), transaction.atomic():
+        yield seed(progress=False, scale=SMALL)
+        transaction.set_rollback(True)
+
+
+@pytest.fixture
+def seeded(seeded_once: dict[str, int], db: Any) -> dict[str, int]:
+    return seeded_once
+
+
+def _user(username: str) -> User:
+    return User.objects.get(username=username)
+
+
+def _row_counts() -> dict[str, int]:
+    return {m._meta.label: m._default_manager.count() for m in apps.get_models()}
+
+
+def test_seed_refuses_a_database_that_already_holds_real_people(db):
+    make.make_person(forename="Real", surname="Person")
+    with pytest.raises(demo.DemoDataError, match="not demo data"):
+        seed(progress=False, scale=SMALL)
+    assert Person.objects.count() == 1
+
+
+def test_full_demo_gives_mo_and_kim_ten_to_fifteen_open_cases_and_about_300_people():
+    # Planning touches no database, so the full-size demo's shape is cheap to check.
+    plans = demo._Seeder(1.0).plan_everything()
+    open_by_mentor = Counter(p.mentor for p in plans if p.outcome == "open")
+    assert 10 <= open_by_mentor["mo"] <= 15
+    assert 10 <= open_by_mentor["kim"] <= 15
+    assert open_by_mentor["pat"] >= 5
+    assert 270 <= len(plans) <= 330
+    assert sum(p.outcome == "pending" and p.kind == "custody" for p in plans) == 8
+
+
+def test_cli_seed_demo_quiet_builds_the_demo(db, monkeypatch, capsys):
+    # The command seeds the full demo; a tenth of it proves the wiring just as well.
+    monkeypatch.setattr(demo, "seed", functools.partial(demo.seed, scale=SMALL))
+    assert cli.main(["seed-demo", "-q"]) == 0
+    out, err = capsys.readouterr()
+    assert "Demo data ready" in out
+    assert "Building" not in err  # -q: no progress bar
+    assert Person.objects.exists()
+    assert cli.main(["seed-demo", "-q"]) == 0
+    assert "already there" in capsys.readouterr().out
+
+
+class TestTheDemoCharity:
+    """Read-only checks of one small seeded demo."""
+
+    def test_demo_users_have_the_documented_roles_teams_and_a_working_password(self, seeded):
+        assert len(DEMO_PASSWORD) >= 12
+        assert [u[0] for u in DEMO_USERS] == ["mo", "kim", "cara", "sam", "pat", "ade", "fay"]
+        for username, first_name, last_name, role_label, team in DEMO_USERS:
+            user = _user(username)
+            assert (user.first_name, user.last_name) == (first_name, last_name)
+            assert user.get_role_display() == role_label
+            assert (user.team.name if user.team else None) == team
+            assert user.is_active
+            assert user.check_password(DEMO_PASSWORD), username
+            validate_password(DEMO_PASSWORD, user)  # the demo obeys the site's own password rules
+        roles = {u: _user(u).role for u in ("mo", "kim", "cara", "sam", "pat", "ade", "fay")}
+        assert roles == {
+            "mo": Role.MENTOR, "kim": Role.MENTOR, "cara": Role.COORDINATOR,
+            "sam": Role.SAFEGUARDING_LEAD, "pat": Role.PREVENTION_FACILITATOR, "ade": Role.ADMIN,
+            "fay": Role.ANALYST,
+        }  # fmt: skip
+
+    def test_other_staff_carry_caseloads_but_cannot_log_in(self, seeded):
+        demo_names = {u[0] for u in DEMO_USERS}
+        others = User.objects.exclude(username__in=demo_names)
+        assert others.exists()
+        assert not any(u.has_usable_password() for u in others)
+
+    def test_seeding_twice_changes_nothing_and_says_the_data_is_there(self, seeded, capsys):
+        before = _row_counts()
+        started = time.monotonic()
+        again = seed(progress=False, scale=SMALL)
+        assert time.monotonic() - started < 5
+        assert _row_counts() == before
+        assert again == seeded
+        assert "already there" in capsys.readouterr().out
+
+    def test_every_person_alias_and_family_member_is_valid(self, seeded):
+        people = list(Person.objects.all())
+        assert len(people) == seeded["people"] >= 30
+        for person in people:
+            person.full_clean()
+        for alias in Alias.objects.all():
+            alias.full_clean()
+        for member in FamilyMember.objects.all():
+            member.full_clean()
+        assert Alias.objects.exists()
+        assert FamilyMember.objects.exists()
+
+    def test_identifiers_are_valid_and_unique(self, seeded):
+        people = list(Person.objects.all())
+        for field, normalise in (
+            ("prison_number", normalise_prison_number),
+            ("pnc_id", normalise_pnc_id),
+            ("crn", normalise_crn),
+        ):
+            values = [getattr(p, field) for p in people if getattr(p, field)]
+            assert values, f"no {field}s at all"
+            assert len(values) == len(set(values)), f"duplicate {field}"
+            for value in values:
+                assert normalise(value) == value
+        for person in people:
+            assert person.borough in [*LONDON_BOROUGHS, "Outside London"]
+            assert normalise_postcode(person.postcode) == person.postcode
+            assert person.ethnicity in Ethnicity.values
+        custody_people = Person.objects.filter(cases__programme__kind="custody").distinct()
+        assert all(p.prison_number and p.pnc_id for p in custody_people)
+
+    def test_young_people_are_mostly_15_to_25_when_referred(self, seeded):
+        ages = [r.person.age_on(r.referral_date) for r in Referral.objects.select_related("person")]
+        in_range = sum(15 <= age <= 25 for age in ages)
+        assert in_range / len(ages) >= 0.7
+        assert min(ages) >= 12
+
+    def test_mo_and_kim_have_open_caseloads_and_never_share_a_young_person(self, seeded):
+        mo, kim = _user("mo"), _user("kim")
+        assert Case.objects.open().filter(mentor=mo).count() >= 3
+        assert Case.objects.open().filter(mentor=kim).count() >= 3
+        mo_people = set(Case.objects.filter(mentor=mo).values_list("person_id", flat=True))
+        kim_people = set(Case.objects.filter(mentor=kim).values_list("person_id", flat=True))
+        assert not mo_people & kim_people
+        assert not Person.objects.visible_to(kim).filter(pk__in=mo_people).exists()
+
+    def test_mo_has_releases_in_the_next_four_weeks_and_both_due_and_recent_contacts(
+        self, seeded, login
+    ):
+        mo = _user("mo")
+        today = timezone.localdate()
+        mo_open = Case.objects.open().filter(mentor=mo)
+        releases = CustodyEpisode.objects.filter(
+            person__cases__in=mo_open,
+            released_on__isnull=True,
+            expected_release_date__range=(today, today + timedelta(days=28)),
+        )
+        assert releases.exists()
+        last_contacts = [
+            timezone.localtime(c.contacts.order_by("-occurred_at").first().occurred_at).date()
+            for c in mo_open.select_related("programme")
+            if c.contacts.exists()
+        ]
+        interval = mo_open.first().programme.contact_interval_days
+        assert any((today - day).days > interval for day in last_contacts), "none overdue"
+        assert any((today - day).days <= interval for day in last_contacts), "none recent"
+        page = login(mo).get(reverse("casework:caseload"))
+        assert page.status_code == 200
+
+    def test_pat_has_a_prevention_caseload(self, seeded):
+        cases = Case.objects.open().filter(mentor=_user("pat"))
+        assert cases.exists()
+        assert {c.programme.kind for c in cases} == {"prevention"}
+        assert cases.filter(phase=Phase.ACTIVE).exists()
+
+    def test_cara_has_referrals_waiting_for_triage(self, seeded, login):
+        cara = _user("cara")
+        pending = Referral.objects.visible_to(cara).filter(status=ReferralStatus.PENDING)
+        assert pending.count() >= 2
+        assert (
+            Referral.objects.filter(status=ReferralStatus.DECLINED)
+            .exclude(decline_reason="")
+            .exists()
+        )
+        assert login(cara).get(reverse("casework:referral_queue")).status_code == 200
+
+    def test_every_closed_case_has_a_reason_and_a_date(self, seeded):
+        closed = Case.objects.filter(phase=Phase.CLOSED)
+        assert closed.exists()
+        for case in closed:
+            assert case.closure_reason in ClosureReason.values
+            assert case.closed_on is not None
+            assert case.opened_on <= case.closed_on <= timezone.localdate()
+            assert case.phase_since == case.closed_on
+        assert not Case.objects.open().filter(closed_on__isnull=False).exists()
+        assert closed.filter(closure_reason=ClosureReason.COMPLETED).exists()
+
+    def test_every_contact_falls_within_its_case_and_is_valid(self, seeded):
+        now = timezone.now()
+        contacts = list(Contact.objects.select_related("case"))
+        assert len(contacts) == seeded["contacts"] > 0
+        for contact in contacts:
+            case = contact.case
+            day = timezone.localtime(contact.occurred_at).date()
+            assert case.opened_on <= day <= (case.closed_on or timezone.localdate())
+            assert contact.occurred_at <= now
+            contact.clean()  # the model's own rules, without re-querying every foreign key
+        modes = {c.mode for c in contacts}
+        assert {"prison_visit", "gate", "community"} <= modes
+        assert any(c.attendance == "did_not_attend" and c.non_attendance_reason for c in contacts)
+        assert Contact.objects.filter(family_members__isnull=False).exists()
+
+    def test_phases_move_forward_in_date_order(self, seeded):
+        today = timezone.localdate()
+        for case in Case.objects.prefetch_related("phase_changes").select_related("programme"):
+            changes = sorted(case.phase_changes.all(), key=lambda c: (c.changed_on, c.id))
+            assert changes[0].from_phase == "" and changes[0].changed_on == case.opened_on
+            for before, after in pairwise(changes):
+                assert after.from_phase == before.to_phase
+                assert before.changed_on <= after.changed_on
+            assert changes[-1].to_phase == case.phase
+            assert changes[-1].changed_on == case.phase_since <= today
+            assert all(c.to_phase in case.programme.phases for c in changes)
+
+    def test_custody_dates_are_consistent(self, seeded):
+        today = timezone.localdate()
+        episodes = list(CustodyEpisode.objects.select_related("person", "establishment"))
+        assert episodes
+        for episode in episodes:
+            episode.clean()
+            assert episode.received_on >= episode.person.date_of_birth
+            assert episode.released_on is None or episode.released_on <= today
+            assert episode.establishment.active
+        by_person: dict[int, list[CustodyEpisode]] = {}
+        for episode in episodes:
+            by_person.setdefault(episode.person_id, []).append(episode)
+        for spells in by_person.values():
+            spells.sort(key=lambda e: e.received_on)
+            for earlier, later in pairwise(spells):
+                assert earlier.released_on is not None and earlier.released_on <= later.received_on
+        assert any(e.released_on is None for e in episodes)
