@@ -44,7 +44,9 @@ def make_team(name: str = "Custody team") -> Team:
     return Team.objects.get_or_create(name=name)[0]
 
 
-def make_user(username: str, role: str = Role.MENTOR, team: Team | None = None, **extra: Any) -> User:
+def make_user(
+    username: str, role: str = Role.MENTOR, team: Team | None = None, **extra: Any
+) -> User:
     user = User(
         username=username,
         role=role,

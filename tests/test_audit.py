@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -85,7 +86,7 @@ def test_audit_events_name_fields_but_never_hold_their_values(mo_case, mo):
 
 def test_a_failed_change_leaves_no_audit_event(mo_case, mo):
     before = AuditEvent.objects.count()
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError):
         make.make_contact(mo_case, mo, days_ago=500)  # before the case began
     assert AuditEvent.objects.count() == before
 

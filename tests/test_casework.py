@@ -42,7 +42,9 @@ def test_a_referral_is_decided_only_once(cara, programme):
 def test_phase_changes_keep_their_history_in_order(mo_case, cara):
     today = TODAY()
     actions.change_phase(cara, mo_case, "in_custody", today - timedelta(days=40))
-    actions.change_phase(cara, mo_case, "through_the_gate", today - timedelta(days=10), "Released from Isis")
+    actions.change_phase(
+        cara, mo_case, "through_the_gate", today - timedelta(days=10), "Released from Isis"
+    )
     actions.change_phase(cara, mo_case, "community", today - timedelta(days=9))
     history = list(PhaseChange.objects.filter(case=mo_case).values_list("from_phase", "to_phase"))
     assert history == [
@@ -75,7 +77,11 @@ def test_closing_a_case_records_reason_and_date_and_stops_new_contacts(mo_case, 
     make.make_contact(mo_case, mo, days_ago=2)
     actions.close_case(cara, mo_case, "completed", TODAY() - timedelta(days=1))
     case = Case.objects.get(pk=mo_case.pk)
-    assert (case.phase, case.closure_reason, case.closed_on) == ("closed", "completed", TODAY() - timedelta(days=1))
+    assert (case.phase, case.closure_reason, case.closed_on) == (
+        "closed",
+        "completed",
+        TODAY() - timedelta(days=1),
+    )
     with pytest.raises(ValidationError, match="closed"):
         make.make_contact(case, mo, days_ago=0)
     with pytest.raises(ValidationError, match="closed"):
@@ -96,10 +102,14 @@ def test_timeline_lists_referral_phases_contacts_and_closure_newest_first(mo_cas
 
 
 def test_caseload_puts_releases_then_overdue_contacts_on_top(mo, cara, programme, login):
-    overdue = make.make_case(mentor=mo, actor=cara, person=make.make_person(cara, forename="Overdue"))
+    overdue = make.make_case(
+        mentor=mo, actor=cara, person=make.make_person(cara, forename="Overdue")
+    )
     recent = make.make_case(mentor=mo, actor=cara, person=make.make_person(cara, forename="Recent"))
     make.make_contact(recent, mo, days_ago=1)
-    releasing = make.make_case(mentor=mo, actor=cara, person=make.make_person(cara, forename="Releasing"))
+    releasing = make.make_case(
+        mentor=mo, actor=cara, person=make.make_person(cara, forename="Releasing")
+    )
     make.make_contact(releasing, mo, days_ago=1)
     start_custody_episode(cara, releasing.person, Establishment.objects.get(code="ISI"),
                           TODAY() - timedelta(days=200), TODAY() + timedelta(days=9))  # fmt: skip

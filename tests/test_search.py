@@ -36,7 +36,9 @@ def test_search_by_preferred_name(ade):
 
 
 def test_search_by_date_of_birth_and_prison_number(ade):
-    make.make_person(ade, forename="Ali", surname="Khan", date_of_birth=date(2005, 1, 9), prison_number="A1234BC")
+    make.make_person(
+        ade, forename="Ali", surname="Khan", date_of_birth=date(2005, 1, 9), prison_number="A1234BC"
+    )
     make.make_person(ade, forename="Ben", surname="Jones", date_of_birth=date(2004, 7, 1))
     assert names(search_people(ade, "09/01/2005")) == ["Ali Khan"]
     assert names(search_people(ade, "a1234bc")) == ["Ali Khan"]
@@ -68,7 +70,9 @@ def test_duplicate_check_sees_every_record_but_marks_hidden_ones(mo_case, kim, c
 
 
 def test_duplicate_check_catches_swapped_names(ade):
-    person = make.make_person(ade, forename="Daniel", surname="Thomas", date_of_birth=date(2006, 6, 6))
+    person = make.make_person(
+        ade, forename="Daniel", surname="Thomas", date_of_birth=date(2006, 6, 6)
+    )
     found = possible_duplicates(ade, "Thomas", "Daniel", date(2006, 6, 6))
     assert [d.person.pk for d in found] == [person.pk]
 
@@ -92,7 +96,9 @@ def referral_post(programme, **person):
 
 
 def test_referral_for_a_known_person_warns_and_saves_nothing_until_chosen(cara, programme, login):
-    known = make.make_person(cara, forename="John", surname="Smith", date_of_birth=date(2007, 3, 14))
+    known = make.make_person(
+        cara, forename="John", surname="Smith", date_of_birth=date(2007, 3, 14)
+    )
     make.make_referral(person=known, programme=programme, actor=cara)
     client = login(cara)
     people_before, referrals_before = Person.objects.count(), Referral.objects.count()
@@ -122,7 +128,22 @@ def test_coordinator_may_confirm_a_genuinely_new_person(cara, programme, login):
 
 
 def test_referral_for_someone_unknown_goes_straight_through(cara, programme, login):
-    response = login(cara).post("/referrals/new/", referral_post(programme, forename="Brand", surname="New"))
+    response = login(cara).post(
+        "/referrals/new/", referral_post(programme, forename="Brand", surname="New")
+    )
     assert response.status_code == 302
     referral = Referral.objects.get(person__surname="New")
     assert referral.team == programme.team and referral.status == "pending"
+
+
+def test_saving_again_without_answering_the_duplicate_question_says_so(cara, programme, login):
+    make.make_person(cara, forename="John", surname="Smith", date_of_birth=date(2007, 3, 14))
+    make.make_referral(programme=programme, actor=cara)
+    client = login(cara)
+    people_before = Person.objects.count()
+    response = client.post("/referrals/new/", referral_post(programme) | {"duplicates_shown": "1"})
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "Choose the person this is, or confirm a new record." in body
+    assert 'id="id_duplicate_choice_error"' in body
+    assert Person.objects.count() == people_before

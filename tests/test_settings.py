@@ -20,7 +20,12 @@ def load_settings(tmp_path, **env: str) -> subprocess.CompletedProcess:
     clean["THROUGHGATE_DATA_DIR"] = str(tmp_path / "data")
     clean.update(env)
     return subprocess.run(
-        [sys.executable, "-c", "import throughgate.settings as s; print(s.DEBUG, s.HTTPS, s.DATABASES['default']['ENGINE'])"],
+        [
+            sys.executable,
+            "-c",
+            "import throughgate.settings as s; "
+            "print(s.DEBUG, s.HTTPS, s.DATABASES['default']['ENGINE'])",
+        ],
         env=clean,
         capture_output=True,
         text=True,
@@ -39,16 +44,34 @@ def test_good_settings_load_with_debug_off_and_https_on(tmp_path):
     [
         ({}, "SECRET_KEY"),
         ({"SECRET_KEY": "short"}, "SECRET_KEY is too weak"),
-        ({"SECRET_KEY_FILE": "/nonexistent/secret"}, "SECRET_KEY_FILE='/nonexistent/secret' cannot be read"),
-        ({"SECRET_KEY": GOOD_KEY, "SECRET_KEY_FILE": "/x"}, "Set SECRET_KEY or SECRET_KEY_FILE, not both"),
+        (
+            {"SECRET_KEY_FILE": "/nonexistent/secret"},
+            "SECRET_KEY_FILE='/nonexistent/secret' cannot be read",
+        ),
+        (
+            {"SECRET_KEY": GOOD_KEY, "SECRET_KEY_FILE": "/x"},
+            "Set SECRET_KEY or SECRET_KEY_FILE, not both",
+        ),
         ({"SECRET_KEY": GOOD_KEY, "DEBUG": "maybe"}, "DEBUG='maybe' is not a yes/no value"),
         ({"SECRET_KEY": GOOD_KEY, "HTTPS": "sometimes"}, "HTTPS='sometimes'"),
-        ({"SECRET_KEY": GOOD_KEY, "DATABASE_URL": "mysql://root@localhost/tg"}, "DATABASE_URL uses"),
+        (
+            {"SECRET_KEY": GOOD_KEY, "DATABASE_URL": "mysql://root@localhost/tg"},
+            "DATABASE_URL uses",
+        ),
         ({"SECRET_KEY": GOOD_KEY, "DATABASE_URL": "nonsense"}, "DATABASE_URL"),
         ({"SECRET_KEY": GOOD_KEY, "ALLOWED_HOSTS": " , "}, "ALLOWED_HOSTS is set but empty"),
-        ({"SECRET_KEY": GOOD_KEY, "AXES_FAILURE_LIMIT": "five"}, "AXES_FAILURE_LIMIT='five' is not a whole number"),
-        ({"SECRET_KEY": GOOD_KEY, "AXES_FAILURE_LIMIT": "0"}, "AXES_FAILURE_LIMIT='0' must be at least 1"),
-        ({"SECRET_KEY": GOOD_KEY, "CSRF_TRUSTED_ORIGINS": "tg.example.org"}, "CSRF_TRUSTED_ORIGINS entry 'tg.example.org'"),
+        (
+            {"SECRET_KEY": GOOD_KEY, "AXES_FAILURE_LIMIT": "five"},
+            "AXES_FAILURE_LIMIT='five' is not a whole number",
+        ),
+        (
+            {"SECRET_KEY": GOOD_KEY, "AXES_FAILURE_LIMIT": "0"},
+            "AXES_FAILURE_LIMIT='0' must be at least 1",
+        ),
+        (
+            {"SECRET_KEY": GOOD_KEY, "CSRF_TRUSTED_ORIGINS": "tg.example.org"},
+            "CSRF_TRUSTED_ORIGINS entry 'tg.example.org'",
+        ),
         ({"SECRET_KEY": GOOD_KEY, "LOG_LEVEL": "LOUD"}, "LOG_LEVEL='LOUD'"),
     ],
 )

@@ -87,7 +87,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     except DemoDataError as exc:
         print(f"throughgate: {exc}", file=sys.stderr)
         return 1
-    print("\nDemo log-ins (password for all: %s):" % DEMO_PASSWORD)
+    print(f"\nDemo log-ins (password for all: {DEMO_PASSWORD}):")
     for username, _first, _last, role_label, _team in DEMO_USERS:
         print(f"  {username:<6} {role_label}")
     if args.no_serve:

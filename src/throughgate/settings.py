@@ -21,7 +21,7 @@ Variables (see docs/deployment.md):
   AXES_FAILURE_LIMIT    failed log-ins before lock-out (default 5)
   AXES_COOLOFF_MINUTES  lock-out length in minutes (default 30)
   LOG_LEVEL          DEBUG/INFO/WARNING/ERROR (default INFO)
-  SMALL_NUMBER_THRESHOLD  counts below this are hidden in aggregate reports (default 5)
+  SMALL_NUMBER_THRESHOLD  counts below this are hidden ("[c]") in aggregate reports (default 5)
   STATIC_ROOT        folder for collectstatic, if a separate web server serves /static/
 """
 
@@ -79,9 +79,7 @@ def env_list(name: str, default: list[str]) -> list[str]:
 def env_choice(name: str, default: str, choices: set[str]) -> str:
     raw = os.environ.get(name, default).strip().upper()
     if raw not in choices:
-        raise ImproperlyConfigured(
-            f"{name}={raw!r} is not one of {', '.join(sorted(choices))}."
-        )
+        raise ImproperlyConfigured(f"{name}={raw!r} is not one of {', '.join(sorted(choices))}.")
     return raw
 
 
@@ -89,7 +87,9 @@ DEBUG = env_bool("DEBUG", False)
 
 DATA_DIR = Path(os.environ.get("THROUGHGATE_DATA_DIR") or (Path.cwd() / "var")).resolve()
 if DATA_DIR.exists() and not DATA_DIR.is_dir():
-    raise ImproperlyConfigured(f"THROUGHGATE_DATA_DIR={str(DATA_DIR)!r} exists but is not a folder.")
+    raise ImproperlyConfigured(
+        f"THROUGHGATE_DATA_DIR={str(DATA_DIR)!r} exists but is not a folder."
+    )
 
 
 def _secret_key() -> str:

@@ -55,7 +55,9 @@ def test_a_single_word_matches_either_name():
 
 
 def test_each_person_appears_once_with_their_best_name():
-    ranked = rank_names("Jon Smith", [NameCandidate(1, "John", "Smith"), NameCandidate(1, "J", "Smiff")])
+    ranked = rank_names(
+        "Jon Smith", [NameCandidate(1, "John", "Smith"), NameCandidate(1, "J", "Smiff")]
+    )
     assert len(ranked) == 1 and ranked[0].forename == "John"
 
 

@@ -10,9 +10,7 @@ from throughgate.core.models import AuditAction, AuditEvent
 
 
 class AuditFilterForm(forms.Form):
-    actor = forms.ModelChoiceField(
-        queryset=None, required=False, empty_label="Anyone", label="Who"
-    )
+    actor = forms.ModelChoiceField(queryset=None, required=False, empty_label="Anyone", label="Who")
     action = forms.ChoiceField(required=False, label="What")
     object_type = forms.ChoiceField(required=False, label="Record type")
     person_id = forms.IntegerField(required=False, min_value=1, label="Person number")

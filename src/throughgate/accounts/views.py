@@ -46,11 +46,25 @@ def audit_trail(request: HttpRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET or None)
     events = _filtered_events(form)
     if request.GET.get("format") == "csv":
-        audit.record(request.user, AuditAction.EXPORT, object_type="core.auditevent", summary="audit CSV")
+        audit.record(
+            request.user, AuditAction.EXPORT, object_type="core.auditevent", summary="audit CSV"
+        )
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="audit-trail.csv"'
         writer = csv.writer(response)
-        writer.writerow(["at", "actor", "action", "object_type", "object_id", "person_id", "fields", "summary", "ip_address"])
+        writer.writerow(
+            [
+                "at",
+                "actor",
+                "action",
+                "object_type",
+                "object_id",
+                "person_id",
+                "fields",
+                "summary",
+                "ip_address",
+            ]
+        )
         for e in events.iterator(chunk_size=2000):
             writer.writerow(
                 [timezone.localtime(e.at).isoformat(), e.actor_username, e.action, e.object_type,

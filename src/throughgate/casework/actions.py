@@ -86,8 +86,10 @@ def accept_referral(
 ) -> Case:
     """Open a case from a pending referral. `consent_recorded=True` records consent given
     since the referral was made (it is needed to accept)."""
-    referral = Referral.objects.select_for_update().select_related("programme", "person").get(
-        pk=referral.pk
+    referral = (
+        Referral.objects.select_for_update()
+        .select_related("programme", "person")
+        .get(pk=referral.pk)
     )
     if referral.status != ReferralStatus.PENDING:
         raise ValidationError(f"This referral was already {referral.get_status_display().lower()}.")
@@ -135,7 +137,8 @@ def accept_referral(
     referral.decision_notes = note
     referral.save(
         update_fields=[
-            "status", "decided_by", "decided_at", "decision_notes", "consent_recorded", "updated_at",
+            "status", "decided_by", "decided_at", "decision_notes", "consent_recorded",
+            "updated_at",
         ]
     )  # fmt: skip
     audit.record(

@@ -92,7 +92,11 @@ class DuplicateChoiceForm(forms.Form):
     """On a new referral that looks like someone already known: use them, or confirm new."""
 
     NEW = "new"
-    duplicate_choice = forms.ChoiceField(label="Is this one of these people?", widget=forms.RadioSelect)
+    duplicate_choice = forms.ChoiceField(
+        label="Is this one of these people?",
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose the person this is, or confirm a new record."},
+    )
 
     def __init__(self, *args: Any, choices: list[tuple[str, str]], **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -117,7 +121,9 @@ class ContactForm(forms.ModelForm):
             "summary": forms.Textarea(attrs={"rows": 4}),
             "concerns": forms.Textarea(attrs={"rows": 2}),
             "next_steps": forms.Textarea(attrs={"rows": 2}),
-            "duration_minutes": forms.NumberInput(attrs={"inputmode": "numeric", "min": 1, "max": 720}),
+            "duration_minutes": forms.NumberInput(
+                attrs={"inputmode": "numeric", "min": 1, "max": 720}
+            ),
         }
         help_texts = {
             "non_attendance_reason": "Only if they did not attend.",

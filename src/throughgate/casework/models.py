@@ -65,7 +65,9 @@ class Programme(models.Model):
         if unknown:
             raise ValidationError({"phases": f"Unknown phase(s): {', '.join(map(str, unknown))}."})
         if self.phases[0] != Phase.REFERRED or self.phases[-1] != Phase.CLOSED:
-            raise ValidationError({"phases": "Phases must start with 'referred' and end with 'closed'."})
+            raise ValidationError(
+                {"phases": "Phases must start with 'referred' and end with 'closed'."}
+            )
         if len(set(self.phases)) != len(self.phases):
             raise ValidationError({"phases": "A phase is listed twice."})
 
@@ -137,9 +139,7 @@ class Referral(TimeStampedModel):
         "referring organisation", max_length=200, blank=True, help_text="e.g. HMP/YOI Feltham"
     )
     referrer_name = models.CharField("referrer's name", max_length=200, blank=True)
-    referrer_contact = models.CharField(
-        "referrer's phone or email", max_length=200, blank=True
-    )
+    referrer_contact = models.CharField("referrer's phone or email", max_length=200, blank=True)
     referral_date = models.DateField("date referred")
     reasons = models.TextField("reasons for referral")
     consent_recorded = models.BooleanField(
@@ -252,9 +252,7 @@ class Case(TimeStampedModel):
         related_name="coordinated_cases",
     )
     closed_on = models.DateField(null=True, blank=True)
-    closure_reason = models.CharField(
-        max_length=30, choices=ClosureReason.choices, blank=True
-    )
+    closure_reason = models.CharField(max_length=30, choices=ClosureReason.choices, blank=True)
     closure_notes = models.TextField(blank=True)
 
     objects = CaseQuerySet.as_manager()
@@ -267,7 +265,9 @@ class Case(TimeStampedModel):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=(Q(phase=Phase.CLOSED) & Q(closed_on__isnull=False) & ~Q(closure_reason=""))
+                condition=(
+                    Q(phase=Phase.CLOSED) & Q(closed_on__isnull=False) & ~Q(closure_reason="")
+                )
                 | (~Q(phase=Phase.CLOSED) & Q(closed_on__isnull=True)),
                 name="case_closed_has_date_and_reason",
             ),

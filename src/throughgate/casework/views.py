@@ -65,7 +65,9 @@ def _caseload_rows(cases: Any) -> list[dict[str, Any]]:
                 "overdue_days": (today - due).days if due < today else 0,
                 "is_due": due <= today,
                 "release": release,
-                "release_soon": bool(release and today <= release <= today + timedelta(days=RELEASE_SOON_DAYS)),
+                "release_soon": bool(
+                    release and today <= release <= today + timedelta(days=RELEASE_SOON_DAYS)
+                ),
             }
         )
     # The next thing to do on top: releases in the coming weeks, then most overdue.
@@ -166,8 +168,11 @@ def referral_new(request: HttpRequest) -> HttpResponse:
                 [data.get("prison_number", ""), data.get("pnc_id", ""), data.get("crn", "")],
             )
             if duplicates:
+                # The question is asked once without complaint; a second save that
+                # leaves it unanswered gets an error on it.
+                answered = "duplicate_choice" in request.POST or "duplicates_shown" in request.POST
                 choice_form = DuplicateChoiceForm(
-                    request.POST if "duplicate_choice" in request.POST else None,
+                    request.POST if answered else None,
                     choices=[(str(d.person.pk), str(d.person)) for d in duplicates if d.visible],
                 )
                 if not choice_form.is_valid():
@@ -232,9 +237,13 @@ def referral_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "referral": referral,
             "can_triage": can_triage,
-            "accept_form": AcceptReferralForm(referral=referral, prefix="accept") if can_triage else None,
+            "accept_form": AcceptReferralForm(referral=referral, prefix="accept")
+            if can_triage
+            else None,
             "decline_form": DeclineReferralForm(prefix="decline") if can_triage else None,
-            "case": getattr(referral, "case", None) if referral.status == ReferralStatus.ACCEPTED else None,
+            "case": getattr(referral, "case", None)
+            if referral.status == ReferralStatus.ACCEPTED
+            else None,
         },
     )
 
@@ -362,17 +371,19 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_manage": case.is_open and Case.objects.manageable_by(user).filter(pk=pk).exists(),
             "contact_count": case.contacts.count(),
             "family": case.person.family_members.all(),
-            "custody": CustodyEpisode.objects.filter(person=case.person).select_related(
-                "establishment"
-            ).first(),
+            "custody": CustodyEpisode.objects.filter(person=case.person)
+            .select_related("establishment")
+            .first(),
         },
     )
 
 
 def _case_for_change(request: HttpRequest, pk: int, manage: bool) -> Case:
     case = get_visible_or_404(Case, request.user, pk=pk)
-    allowed = Case.objects.manageable_by(request.user) if manage else Case.objects.editable_by(
-        request.user
+    allowed = (
+        Case.objects.manageable_by(request.user)
+        if manage
+        else Case.objects.editable_by(request.user)
     )
     if not allowed.filter(pk=pk).exists():
         raise PermissionDenied("You can see this case but not change it.")
@@ -408,7 +419,12 @@ def contact_new(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _case_change_view(
-    request: HttpRequest, pk: int, form_class: Any, template_title: str, apply: Any, **form_kwargs: Any
+    request: HttpRequest,
+    pk: int,
+    form_class: Any,
+    template_title: str,
+    apply: Any,
+    **form_kwargs: Any,
 ) -> HttpResponse:
     case = _case_for_change(request, pk, manage=True)
     kwargs = {"case": case} if form_kwargs.get("needs_case") else {}
@@ -456,4 +472,3 @@ def case_close(request: HttpRequest, pk: int) -> HttpResponse:
         return "Case closed."
 
     return _case_change_view(request, pk, CloseCaseForm, "Close the case", apply)
-

@@ -27,5 +27,7 @@ class NoStoreMiddleware:
             audit.reset_request_info(token)
         if not request.path.startswith("/static/"):
             response.headers.setdefault("Cache-Control", "no-store, private")
-        response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        response.headers.setdefault(
+            "Permissions-Policy", "camera=(), microphone=(), geolocation=()"
+        )
         return response

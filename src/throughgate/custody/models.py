@@ -47,7 +47,7 @@ class Establishment(models.Model):
 
     @property
     def display_name(self) -> str:
-        """"Feltham (HMP)" as people say it: "HMP Feltham"; "Isis (HMP & YOI)": "HMP/YOI Isis"."""
+        """ "Feltham (HMP)" as people say it: "HMP Feltham"; "Isis (HMP & YOI)": "HMP/YOI Isis"."""
         match = _SUFFIX.match(self.name)
         if not match:
             return self.name

@@ -2,15 +2,19 @@
 access to personal data (analysts, funders).
 
 A count below the threshold could identify a young person ("the one girl from
-Bexley released in March"), so it is shown as "<N"; zero is safe to show.
-Where a total is given beside suppressed cells, a second-smallest cell is also
-suppressed so the hidden one cannot be recovered by subtraction.
+Bexley released in March"), so it is hidden; zero is safe to show. Where a
+total is given beside hidden cells, the next-smallest cell is hidden too so the
+small one cannot be recovered by subtraction. Every hidden cell shows the same
+neutral marker, "[c]" (the ONS convention for confidential), because marking
+only the small one "<5" would both mislabel the other and say which is which.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+HIDDEN = "[c]"
 
 
 @dataclass(frozen=True)
@@ -20,7 +24,7 @@ class Cell:
     threshold: int
 
     def __str__(self) -> str:
-        return f"<{self.threshold}" if self.suppressed else f"{self.value:,}"
+        return HIDDEN if self.suppressed else f"{self.value:,}"
 
     @property
     def shown(self) -> int | None:

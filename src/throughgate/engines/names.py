@@ -70,9 +70,7 @@ class NameMatch:
     surname: str
 
 
-def score_full_name(
-    query_forename: str, query_surname: str, forename: str, surname: str
-) -> float:
+def score_full_name(query_forename: str, query_surname: str, forename: str, surname: str) -> float:
     """How well a two-part query matches a name, allowing the parts to be swapped.
 
     A missing query part (one-word search) is scored against whichever part fits best.
@@ -173,7 +171,9 @@ def find_duplicates(
     for cand in candidates:
         reasons: list[str] = []
         shared = wanted.intersection(i for i in cand.identifiers if i)
-        name_score = score_full_name(normalise(forename), normalise(surname), cand.forename, cand.surname)
+        name_score = score_full_name(
+            normalise(forename), normalise(surname), cand.forename, cand.surname
+        )
         dob = _dob_agreement(date_of_birth, cand.date_of_birth)
         if shared:
             reasons.append("same identifier")

@@ -192,9 +192,9 @@ def possible_duplicates(
         candidates,
     )
     visible_ids = set(
-        Person.objects.visible_to(user).filter(pk__in=[m.key for m in matches]).values_list(
-            "pk", flat=True
-        )
+        Person.objects.visible_to(user)
+        .filter(pk__in=[m.key for m in matches])
+        .values_list("pk", flat=True)
     )
     return [
         PossibleDuplicate(people_by_pk[m.key], m.score, m.reasons, m.key in visible_ids)

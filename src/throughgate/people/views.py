@@ -54,12 +54,12 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "aliases": person.aliases.all(),
             "family": person.family_members.all(),
             # Only the cases and referrals this user may open themselves.
-            "cases": Case.objects.visible_to(user).filter(person=person).select_related(
-                "programme", "mentor"
-            ),
-            "referrals": Referral.objects.visible_to(user).filter(person=person).select_related(
-                "programme"
-            ),
+            "cases": Case.objects.visible_to(user)
+            .filter(person=person)
+            .select_related("programme", "mentor"),
+            "referrals": Referral.objects.visible_to(user)
+            .filter(person=person)
+            .select_related("programme"),
             "custody_episodes": CustodyEpisode.objects.filter(person=person).select_related(
                 "establishment"
             ),
@@ -84,9 +84,7 @@ def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             attach_errors(form, exc)
         else:
-            messages.success(
-                request, "Details saved." if changed else "Nothing was changed."
-            )
+            messages.success(request, "Details saved." if changed else "Nothing was changed.")
             return redirect("people:detail", pk=person.pk)
     return render(
         request,

@@ -59,9 +59,7 @@ def _figure(title: str, chart_id: str, counts: dict[str, int], labels: dict[str,
 
 def dashboard_figures() -> list[Figure]:
     """Organisation-wide figures. Computed in the database; nothing personal leaves it."""
-    by_source = dict(
-        Referral.objects.values_list("source_type").annotate(n=Count("id")).order_by()
-    )
+    by_source = dict(Referral.objects.values_list("source_type").annotate(n=Count("id")).order_by())
     by_status = dict(Referral.objects.values_list("status").annotate(n=Count("id")).order_by())
     open_by_phase = dict(
         Case.objects.open().values_list("phase").annotate(n=Count("id")).order_by()
@@ -80,13 +78,15 @@ def dashboard_figures() -> list[Figure]:
         .order_by("year")
     }
     open_phases = {p: label for p, label in Phase.choices if p != Phase.CLOSED}
+    sources, statuses = dict(ReferralSource.choices), dict(ReferralStatus.choices)
+    reasons = dict(ClosureReason.choices)
     return [
         _figure("Referrals by year", "referrals-by-year", by_year, {y: y for y in by_year}),
-        _figure("Referrals by source", "referrals-by-source", by_source, dict(ReferralSource.choices)),
-        _figure("Referral decisions", "referral-decisions", by_status, dict(ReferralStatus.choices)),
+        _figure("Referrals by source", "referrals-by-source", by_source, sources),
+        _figure("Referral decisions", "referral-decisions", by_status, statuses),
         _figure("Open cases by phase", "open-cases-by-phase", open_by_phase, open_phases),
-        _figure("Closed cases by reason", "closures-by-reason", closed_by_reason, dict(ClosureReason.choices)),
-    ]  # fmt: skip
+        _figure("Closed cases by reason", "closures-by-reason", closed_by_reason, reasons),
+    ]
 
 
 @require_GET

@@ -7,143 +7,532 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('people', '0001_initial'),
+        ("accounts", "0001_initial"),
+        ("people", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Case',
+            name="Case",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('phase', models.CharField(choices=[('referred', 'Referred'), ('in_custody', 'In custody'), ('through_the_gate', 'Through the gate'), ('community', 'In the community'), ('active', 'Active'), ('closed', 'Closed')], default='referred', max_length=20)),
-                ('phase_since', models.DateField(verbose_name='in this phase since')),
-                ('opened_on', models.DateField(verbose_name='case opened')),
-                ('closed_on', models.DateField(blank=True, null=True)),
-                ('closure_reason', models.CharField(blank=True, choices=[('completed', 'Completed the programme'), ('disengaged', 'Disengaged'), ('moved_away', 'Moved away'), ('returned_to_custody', 'Returned to custody'), ('needs_met_elsewhere', 'Needs met by another service'), ('died', 'Died'), ('other', 'Other (explain in the notes)')], max_length=30)),
-                ('closure_notes', models.TextField(blank=True)),
-                ('coordinator', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='coordinated_cases', to=settings.AUTH_USER_MODEL)),
-                ('mentor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='mentored_cases', to=settings.AUTH_USER_MODEL)),
-                ('person', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='cases', to='people.person')),
-                ('team', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='cases', to='accounts.team')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, editable=False),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "phase",
+                    models.CharField(
+                        choices=[
+                            ("referred", "Referred"),
+                            ("in_custody", "In custody"),
+                            ("through_the_gate", "Through the gate"),
+                            ("community", "In the community"),
+                            ("active", "Active"),
+                            ("closed", "Closed"),
+                        ],
+                        default="referred",
+                        max_length=20,
+                    ),
+                ),
+                ("phase_since", models.DateField(verbose_name="in this phase since")),
+                ("opened_on", models.DateField(verbose_name="case opened")),
+                ("closed_on", models.DateField(blank=True, null=True)),
+                (
+                    "closure_reason",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("completed", "Completed the programme"),
+                            ("disengaged", "Disengaged"),
+                            ("moved_away", "Moved away"),
+                            ("returned_to_custody", "Returned to custody"),
+                            ("needs_met_elsewhere", "Needs met by another service"),
+                            ("died", "Died"),
+                            ("other", "Other (explain in the notes)"),
+                        ],
+                        max_length=30,
+                    ),
+                ),
+                ("closure_notes", models.TextField(blank=True)),
+                (
+                    "coordinator",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="coordinated_cases",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "mentor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="mentored_cases",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "person",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="cases",
+                        to="people.person",
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="cases",
+                        to="accounts.team",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-opened_on', '-id'],
+                "ordering": ["-opened_on", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='PhaseChange',
+            name="PhaseChange",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('from_phase', models.CharField(blank=True, choices=[('referred', 'Referred'), ('in_custody', 'In custody'), ('through_the_gate', 'Through the gate'), ('community', 'In the community'), ('active', 'Active'), ('closed', 'Closed')], max_length=20)),
-                ('to_phase', models.CharField(choices=[('referred', 'Referred'), ('in_custody', 'In custody'), ('through_the_gate', 'Through the gate'), ('community', 'In the community'), ('active', 'Active'), ('closed', 'Closed')], max_length=20)),
-                ('changed_on', models.DateField(verbose_name='date of change')),
-                ('recorded_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('note', models.CharField(blank=True, max_length=300)),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='phase_changes', to='casework.case')),
-                ('recorded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "from_phase",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("referred", "Referred"),
+                            ("in_custody", "In custody"),
+                            ("through_the_gate", "Through the gate"),
+                            ("community", "In the community"),
+                            ("active", "Active"),
+                            ("closed", "Closed"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "to_phase",
+                    models.CharField(
+                        choices=[
+                            ("referred", "Referred"),
+                            ("in_custody", "In custody"),
+                            ("through_the_gate", "Through the gate"),
+                            ("community", "In the community"),
+                            ("active", "Active"),
+                            ("closed", "Closed"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("changed_on", models.DateField(verbose_name="date of change")),
+                ("recorded_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("note", models.CharField(blank=True, max_length=300)),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="phase_changes",
+                        to="casework.case",
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['changed_on', 'recorded_at', 'id'],
+                "ordering": ["changed_on", "recorded_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Programme',
+            name="Programme",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True)),
-                ('kind', models.CharField(choices=[('custody', 'Custody to community mentoring'), ('prevention', 'Prevention 1:1')], max_length=20)),
-                ('phases', models.JSONField(help_text="The phases a case moves through, in order; the last must be 'closed'.")),
-                ('contact_interval_days', models.PositiveSmallIntegerField(default=7, help_text='A case is due a contact this many days after the last one.')),
-                ('active', models.BooleanField(default=True)),
-                ('team', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='programmes', to='accounts.team')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, unique=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("custody", "Custody to community mentoring"),
+                            ("prevention", "Prevention 1:1"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "phases",
+                    models.JSONField(
+                        help_text="The phases a case moves through, in order; the last must be 'closed'."
+                    ),
+                ),
+                (
+                    "contact_interval_days",
+                    models.PositiveSmallIntegerField(
+                        default=7,
+                        help_text="A case is due a contact this many days after the last one.",
+                    ),
+                ),
+                ("active", models.BooleanField(default=True)),
+                (
+                    "team",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="programmes",
+                        to="accounts.team",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.AddField(
-            model_name='case',
-            name='programme',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='cases', to='casework.programme'),
+            model_name="case",
+            name="programme",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="cases",
+                to="casework.programme",
+            ),
         ),
         migrations.CreateModel(
-            name='Referral',
+            name="Referral",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('source_type', models.CharField(choices=[('prison', 'Prison resettlement team'), ('probation', 'Probation'), ('yjs', 'Youth Justice Service'), ('school', 'School'), ('police', 'Police'), ('family', 'Family'), ('self', 'Self-referral'), ('other', 'Other')], max_length=20, verbose_name='referred by')),
-                ('referring_organisation', models.CharField(blank=True, help_text='e.g. HMP/YOI Feltham', max_length=200, verbose_name='referring organisation')),
-                ('referrer_name', models.CharField(blank=True, max_length=200, verbose_name="referrer's name")),
-                ('referrer_contact', models.CharField(blank=True, max_length=200, verbose_name="referrer's phone or email")),
-                ('referral_date', models.DateField(verbose_name='date referred')),
-                ('reasons', models.TextField(verbose_name='reasons for referral')),
-                ('consent_recorded', models.BooleanField(default=False, help_text='They (or, under 16, their parent or carer) agreed to be referred.', verbose_name='the young person consents to the referral')),
-                ('status', models.CharField(choices=[('pending', 'Waiting for triage'), ('accepted', 'Accepted'), ('declined', 'Declined')], default='pending', max_length=20)),
-                ('decline_reason', models.CharField(blank=True, choices=[('not_eligible', "Does not meet the programme's criteria"), ('out_of_area', 'Outside the area we cover'), ('declined_support', 'Young person declined support'), ('no_capacity', 'No capacity at present'), ('already_supported', 'Already supported by us or another service'), ('no_consent', 'Consent not given'), ('risk', 'Risk cannot be managed safely'), ('other', 'Other (explain in the notes)')], max_length=30, verbose_name='reason declined')),
-                ('decision_notes', models.TextField(blank=True, verbose_name='notes on the decision')),
-                ('decided_at', models.DateTimeField(blank=True, null=True)),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('person', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='referrals', to='people.person')),
-                ('programme', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='referrals', to='casework.programme')),
-                ('received_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('team', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='referrals', to='accounts.team')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, editable=False),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "source_type",
+                    models.CharField(
+                        choices=[
+                            ("prison", "Prison resettlement team"),
+                            ("probation", "Probation"),
+                            ("yjs", "Youth Justice Service"),
+                            ("school", "School"),
+                            ("police", "Police"),
+                            ("family", "Family"),
+                            ("self", "Self-referral"),
+                            ("other", "Other"),
+                        ],
+                        max_length=20,
+                        verbose_name="referred by",
+                    ),
+                ),
+                (
+                    "referring_organisation",
+                    models.CharField(
+                        blank=True,
+                        help_text="e.g. HMP/YOI Feltham",
+                        max_length=200,
+                        verbose_name="referring organisation",
+                    ),
+                ),
+                (
+                    "referrer_name",
+                    models.CharField(blank=True, max_length=200, verbose_name="referrer's name"),
+                ),
+                (
+                    "referrer_contact",
+                    models.CharField(
+                        blank=True, max_length=200, verbose_name="referrer's phone or email"
+                    ),
+                ),
+                ("referral_date", models.DateField(verbose_name="date referred")),
+                ("reasons", models.TextField(verbose_name="reasons for referral")),
+                (
+                    "consent_recorded",
+                    models.BooleanField(
+                        default=False,
+                        help_text="They (or, under 16, their parent or carer) agreed to be referred.",
+                        verbose_name="the young person consents to the referral",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Waiting for triage"),
+                            ("accepted", "Accepted"),
+                            ("declined", "Declined"),
+                        ],
+                        default="pending",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "decline_reason",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("not_eligible", "Does not meet the programme's criteria"),
+                            ("out_of_area", "Outside the area we cover"),
+                            ("declined_support", "Young person declined support"),
+                            ("no_capacity", "No capacity at present"),
+                            ("already_supported", "Already supported by us or another service"),
+                            ("no_consent", "Consent not given"),
+                            ("risk", "Risk cannot be managed safely"),
+                            ("other", "Other (explain in the notes)"),
+                        ],
+                        max_length=30,
+                        verbose_name="reason declined",
+                    ),
+                ),
+                (
+                    "decision_notes",
+                    models.TextField(blank=True, verbose_name="notes on the decision"),
+                ),
+                ("decided_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "person",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="referrals",
+                        to="people.person",
+                    ),
+                ),
+                (
+                    "programme",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="referrals",
+                        to="casework.programme",
+                    ),
+                ),
+                (
+                    "received_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="referrals",
+                        to="accounts.team",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-referral_date', '-id'],
+                "ordering": ["-referral_date", "-id"],
             },
         ),
         migrations.AddField(
-            model_name='case',
-            name='referral',
-            field=models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='case', to='casework.referral'),
+            model_name="case",
+            name="referral",
+            field=models.OneToOneField(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="case",
+                to="casework.referral",
+            ),
         ),
         migrations.CreateModel(
-            name='Contact',
+            name="Contact",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('occurred_at', models.DateTimeField(verbose_name='when')),
-                ('mode', models.CharField(choices=[('prison_visit', 'Prison visit'), ('phone', 'Phone call'), ('video', 'Video call'), ('community', 'Meeting in the community'), ('home_visit', 'Home visit'), ('gate', 'Gate meeting (release day)'), ('family', 'Family session'), ('group', 'Group session')], max_length=20, verbose_name='how')),
-                ('attendance', models.CharField(choices=[('attended', 'Yes'), ('late', 'Yes, but late'), ('did_not_attend', 'No')], default='attended', max_length=20, verbose_name='did they attend?')),
-                ('non_attendance_reason', models.CharField(blank=True, choices=[('no_show', 'Did not turn up, no reason given'), ('ill', 'Ill'), ('cancelled_by_them', 'Cancelled by the young person'), ('cancelled_by_us', 'Cancelled by us'), ('prison_regime', 'Prison lockdown or visit refused'), ('transferred', 'Moved to another prison'), ('other', 'Other')], max_length=30, verbose_name='why not?')),
-                ('duration_minutes', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='how long (minutes)')),
-                ('summary', models.TextField(verbose_name='what happened')),
-                ('concerns', models.TextField(blank=True, help_text='Anything worrying, including safeguarding.', verbose_name='any concerns?')),
-                ('next_steps', models.TextField(blank=True, verbose_name='next steps')),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='contacts', to='casework.case')),
-                ('family_members', models.ManyToManyField(blank=True, related_name='contacts', to='people.familymember', verbose_name='family members present')),
-                ('logged_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('staff', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='contacts_attended', to=settings.AUTH_USER_MODEL, verbose_name='mentor or worker')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, editable=False),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("occurred_at", models.DateTimeField(verbose_name="when")),
+                (
+                    "mode",
+                    models.CharField(
+                        choices=[
+                            ("prison_visit", "Prison visit"),
+                            ("phone", "Phone call"),
+                            ("video", "Video call"),
+                            ("community", "Meeting in the community"),
+                            ("home_visit", "Home visit"),
+                            ("gate", "Gate meeting (release day)"),
+                            ("family", "Family session"),
+                            ("group", "Group session"),
+                        ],
+                        max_length=20,
+                        verbose_name="how",
+                    ),
+                ),
+                (
+                    "attendance",
+                    models.CharField(
+                        choices=[
+                            ("attended", "Yes"),
+                            ("late", "Yes, but late"),
+                            ("did_not_attend", "No"),
+                        ],
+                        default="attended",
+                        max_length=20,
+                        verbose_name="did they attend?",
+                    ),
+                ),
+                (
+                    "non_attendance_reason",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("no_show", "Did not turn up, no reason given"),
+                            ("ill", "Ill"),
+                            ("cancelled_by_them", "Cancelled by the young person"),
+                            ("cancelled_by_us", "Cancelled by us"),
+                            ("prison_regime", "Prison lockdown or visit refused"),
+                            ("transferred", "Moved to another prison"),
+                            ("other", "Other"),
+                        ],
+                        max_length=30,
+                        verbose_name="why not?",
+                    ),
+                ),
+                (
+                    "duration_minutes",
+                    models.PositiveSmallIntegerField(
+                        blank=True, null=True, verbose_name="how long (minutes)"
+                    ),
+                ),
+                ("summary", models.TextField(verbose_name="what happened")),
+                (
+                    "concerns",
+                    models.TextField(
+                        blank=True,
+                        help_text="Anything worrying, including safeguarding.",
+                        verbose_name="any concerns?",
+                    ),
+                ),
+                ("next_steps", models.TextField(blank=True, verbose_name="next steps")),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="contacts",
+                        to="casework.case",
+                    ),
+                ),
+                (
+                    "family_members",
+                    models.ManyToManyField(
+                        blank=True,
+                        related_name="contacts",
+                        to="people.familymember",
+                        verbose_name="family members present",
+                    ),
+                ),
+                (
+                    "logged_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "staff",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="contacts_attended",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="mentor or worker",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-occurred_at', '-id'],
-                'indexes': [models.Index(fields=['case', 'occurred_at'], name='casework_co_case_id_5c6ed5_idx')],
+                "ordering": ["-occurred_at", "-id"],
+                "indexes": [
+                    models.Index(
+                        fields=["case", "occurred_at"], name="casework_co_case_id_5c6ed5_idx"
+                    )
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='referral',
-            index=models.Index(fields=['team', 'status', 'referral_date'], name='casework_re_team_id_4d00c8_idx'),
+            model_name="referral",
+            index=models.Index(
+                fields=["team", "status", "referral_date"], name="casework_re_team_id_4d00c8_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='case',
-            index=models.Index(fields=['mentor', 'phase'], name='casework_ca_mentor__c23ce7_idx'),
+            model_name="case",
+            index=models.Index(fields=["mentor", "phase"], name="casework_ca_mentor__c23ce7_idx"),
         ),
         migrations.AddIndex(
-            model_name='case',
-            index=models.Index(fields=['team', 'phase'], name='casework_ca_team_id_73f4ad_idx'),
+            model_name="case",
+            index=models.Index(fields=["team", "phase"], name="casework_ca_team_id_73f4ad_idx"),
         ),
         migrations.AddConstraint(
-            model_name='case',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('phase', 'closed'), ('closed_on__isnull', False), models.Q(('closure_reason', ''), _negated=True)), models.Q(models.Q(('phase', 'closed'), _negated=True), ('closed_on__isnull', True)), _connector='OR'), name='case_closed_has_date_and_reason'),
+            model_name="case",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(
+                        ("phase", "closed"),
+                        ("closed_on__isnull", False),
+                        models.Q(("closure_reason", ""), _negated=True),
+                    ),
+                    models.Q(
+                        models.Q(("phase", "closed"), _negated=True), ("closed_on__isnull", True)
+                    ),
+                    _connector="OR",
+                ),
+                name="case_closed_has_date_and_reason",
+            ),
         ),
     ]

@@ -7,54 +7,101 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('people', '0001_initial'),
+        ("people", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Establishment',
+            name="Establishment",
             fields=[
-                ('code', models.CharField(max_length=10, primary_key=True, serialize=False, verbose_name='agency code')),
-                ('name', models.CharField(max_length=120)),
-                ('active', models.BooleanField(default=True)),
-                ('male', models.BooleanField(default=False)),
-                ('female', models.BooleanField(default=False)),
-                ('contracted', models.BooleanField(default=False)),
-                ('types', models.CharField(blank=True, max_length=60)),
-                ('categories', models.CharField(blank=True, max_length=20)),
-                ('address_line1', models.CharField(blank=True, max_length=200)),
-                ('address_line2', models.CharField(blank=True, max_length=200)),
-                ('town', models.CharField(blank=True, max_length=100)),
-                ('county', models.CharField(blank=True, max_length=100)),
-                ('postcode', models.CharField(blank=True, max_length=10)),
-                ('country', models.CharField(blank=True, max_length=20)),
-                ('name_welsh', models.CharField(blank=True, max_length=120)),
+                (
+                    "code",
+                    models.CharField(
+                        max_length=10, primary_key=True, serialize=False, verbose_name="agency code"
+                    ),
+                ),
+                ("name", models.CharField(max_length=120)),
+                ("active", models.BooleanField(default=True)),
+                ("male", models.BooleanField(default=False)),
+                ("female", models.BooleanField(default=False)),
+                ("contracted", models.BooleanField(default=False)),
+                ("types", models.CharField(blank=True, max_length=60)),
+                ("categories", models.CharField(blank=True, max_length=20)),
+                ("address_line1", models.CharField(blank=True, max_length=200)),
+                ("address_line2", models.CharField(blank=True, max_length=200)),
+                ("town", models.CharField(blank=True, max_length=100)),
+                ("county", models.CharField(blank=True, max_length=100)),
+                ("postcode", models.CharField(blank=True, max_length=10)),
+                ("country", models.CharField(blank=True, max_length=20)),
+                ("name_welsh", models.CharField(blank=True, max_length=120)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='CustodyEpisode',
+            name="CustodyEpisode",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('received_on', models.DateField(verbose_name='in custody since')),
-                ('expected_release_date', models.DateField(blank=True, null=True, verbose_name='expected release date')),
-                ('released_on', models.DateField(blank=True, null=True, verbose_name='released on')),
-                ('person', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='custody_episodes', to='people.person')),
-                ('recorded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('establishment', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='episodes', to='custody.establishment', verbose_name='prison')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, editable=False),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("received_on", models.DateField(verbose_name="in custody since")),
+                (
+                    "expected_release_date",
+                    models.DateField(blank=True, null=True, verbose_name="expected release date"),
+                ),
+                (
+                    "released_on",
+                    models.DateField(blank=True, null=True, verbose_name="released on"),
+                ),
+                (
+                    "person",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="custody_episodes",
+                        to="people.person",
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "establishment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="episodes",
+                        to="custody.establishment",
+                        verbose_name="prison",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-received_on', '-id'],
-                'indexes': [models.Index(fields=['released_on', 'expected_release_date'], name='custody_cus_release_a83762_idx')],
+                "ordering": ["-received_on", "-id"],
+                "indexes": [
+                    models.Index(
+                        fields=["released_on", "expected_release_date"],
+                        name="custody_cus_release_a83762_idx",
+                    )
+                ],
             },
         ),
     ]

@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -16,96 +15,336 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Person',
+            name="Person",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('forename', models.CharField(max_length=100, verbose_name='first name')),
-                ('surname', models.CharField(max_length=100, verbose_name='last name')),
-                ('preferred_name', models.CharField(blank=True, help_text='What they like to be called, if different.', max_length=100, verbose_name='preferred name')),
-                ('date_of_birth', models.DateField(verbose_name='date of birth')),
-                ('gender', models.CharField(choices=[('female', 'Female'), ('male', 'Male'), ('non_binary', 'Non-binary'), ('other', 'Prefers to self-describe'), ('not_stated', 'Prefers not to say')], default='not_stated', max_length=20)),
-                ('ethnicity', models.CharField(choices=[('asian_bangladeshi', 'Asian: Bangladeshi'), ('asian_chinese', 'Asian: Chinese'), ('asian_indian', 'Asian: Indian'), ('asian_pakistani', 'Asian: Pakistani'), ('asian_other', 'Asian: Other Asian'), ('black_african', 'Black: African'), ('black_caribbean', 'Black: Caribbean'), ('black_other', 'Black: Other Black'), ('mixed_white_asian', 'Mixed: White and Asian'), ('mixed_white_black_african', 'Mixed: White and Black African'), ('mixed_white_black_caribbean', 'Mixed: White and Black Caribbean'), ('mixed_other', 'Mixed: Other Mixed or Multiple ethnic groups'), ('white_british', 'White: English, Welsh, Scottish, Northern Irish or British'), ('white_irish', 'White: Irish'), ('white_gypsy_traveller', 'White: Gypsy or Irish Traveller'), ('white_roma', 'White: Roma'), ('white_other', 'White: Other White'), ('other_arab', 'Other ethnic group: Arab'), ('other_any', 'Other ethnic group: Any other ethnic group'), ('not_stated', 'Not stated')], default='not_stated', max_length=40)),
-                ('first_language', models.CharField(default='English', max_length=60, verbose_name='first language')),
-                ('interpreter_needed', models.BooleanField(default=False, verbose_name='needs an interpreter')),
-                ('borough', models.CharField(blank=True, choices=[('Barking and Dagenham', 'Barking and Dagenham'), ('Barnet', 'Barnet'), ('Bexley', 'Bexley'), ('Brent', 'Brent'), ('Bromley', 'Bromley'), ('Camden', 'Camden'), ('City of London', 'City of London'), ('Croydon', 'Croydon'), ('Ealing', 'Ealing'), ('Enfield', 'Enfield'), ('Greenwich', 'Greenwich'), ('Hackney', 'Hackney'), ('Hammersmith and Fulham', 'Hammersmith and Fulham'), ('Haringey', 'Haringey'), ('Harrow', 'Harrow'), ('Havering', 'Havering'), ('Hillingdon', 'Hillingdon'), ('Hounslow', 'Hounslow'), ('Islington', 'Islington'), ('Kensington and Chelsea', 'Kensington and Chelsea'), ('Kingston upon Thames', 'Kingston upon Thames'), ('Lambeth', 'Lambeth'), ('Lewisham', 'Lewisham'), ('Merton', 'Merton'), ('Newham', 'Newham'), ('Redbridge', 'Redbridge'), ('Richmond upon Thames', 'Richmond upon Thames'), ('Southwark', 'Southwark'), ('Sutton', 'Sutton'), ('Tower Hamlets', 'Tower Hamlets'), ('Waltham Forest', 'Waltham Forest'), ('Wandsworth', 'Wandsworth'), ('Westminster', 'Westminster'), ('Outside London', 'Outside London')], max_length=40)),
-                ('postcode', models.CharField(blank=True, max_length=10)),
-                ('address', models.TextField(blank=True)),
-                ('phone', models.CharField(blank=True, max_length=30)),
-                ('email', models.EmailField(blank=True, max_length=254)),
-                ('prison_number', models.CharField(blank=True, help_text='Like A1234BC.', max_length=7, verbose_name='prison number')),
-                ('pnc_id', models.CharField(blank=True, help_text='Like 2012/0123456Z.', max_length=13, verbose_name='PNC ID')),
-                ('crn', models.CharField(blank=True, help_text='Like X123456.', max_length=7, verbose_name='probation CRN')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, editable=False),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("forename", models.CharField(max_length=100, verbose_name="first name")),
+                ("surname", models.CharField(max_length=100, verbose_name="last name")),
+                (
+                    "preferred_name",
+                    models.CharField(
+                        blank=True,
+                        help_text="What they like to be called, if different.",
+                        max_length=100,
+                        verbose_name="preferred name",
+                    ),
+                ),
+                ("date_of_birth", models.DateField(verbose_name="date of birth")),
+                (
+                    "gender",
+                    models.CharField(
+                        choices=[
+                            ("female", "Female"),
+                            ("male", "Male"),
+                            ("non_binary", "Non-binary"),
+                            ("other", "Prefers to self-describe"),
+                            ("not_stated", "Prefers not to say"),
+                        ],
+                        default="not_stated",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "ethnicity",
+                    models.CharField(
+                        choices=[
+                            ("asian_bangladeshi", "Asian: Bangladeshi"),
+                            ("asian_chinese", "Asian: Chinese"),
+                            ("asian_indian", "Asian: Indian"),
+                            ("asian_pakistani", "Asian: Pakistani"),
+                            ("asian_other", "Asian: Other Asian"),
+                            ("black_african", "Black: African"),
+                            ("black_caribbean", "Black: Caribbean"),
+                            ("black_other", "Black: Other Black"),
+                            ("mixed_white_asian", "Mixed: White and Asian"),
+                            ("mixed_white_black_african", "Mixed: White and Black African"),
+                            ("mixed_white_black_caribbean", "Mixed: White and Black Caribbean"),
+                            ("mixed_other", "Mixed: Other Mixed or Multiple ethnic groups"),
+                            (
+                                "white_british",
+                                "White: English, Welsh, Scottish, Northern Irish or British",
+                            ),
+                            ("white_irish", "White: Irish"),
+                            ("white_gypsy_traveller", "White: Gypsy or Irish Traveller"),
+                            ("white_roma", "White: Roma"),
+                            ("white_other", "White: Other White"),
+                            ("other_arab", "Other ethnic group: Arab"),
+                            ("other_any", "Other ethnic group: Any other ethnic group"),
+                            ("not_stated", "Not stated"),
+                        ],
+                        default="not_stated",
+                        max_length=40,
+                    ),
+                ),
+                (
+                    "first_language",
+                    models.CharField(
+                        default="English", max_length=60, verbose_name="first language"
+                    ),
+                ),
+                (
+                    "interpreter_needed",
+                    models.BooleanField(default=False, verbose_name="needs an interpreter"),
+                ),
+                (
+                    "borough",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("Barking and Dagenham", "Barking and Dagenham"),
+                            ("Barnet", "Barnet"),
+                            ("Bexley", "Bexley"),
+                            ("Brent", "Brent"),
+                            ("Bromley", "Bromley"),
+                            ("Camden", "Camden"),
+                            ("City of London", "City of London"),
+                            ("Croydon", "Croydon"),
+                            ("Ealing", "Ealing"),
+                            ("Enfield", "Enfield"),
+                            ("Greenwich", "Greenwich"),
+                            ("Hackney", "Hackney"),
+                            ("Hammersmith and Fulham", "Hammersmith and Fulham"),
+                            ("Haringey", "Haringey"),
+                            ("Harrow", "Harrow"),
+                            ("Havering", "Havering"),
+                            ("Hillingdon", "Hillingdon"),
+                            ("Hounslow", "Hounslow"),
+                            ("Islington", "Islington"),
+                            ("Kensington and Chelsea", "Kensington and Chelsea"),
+                            ("Kingston upon Thames", "Kingston upon Thames"),
+                            ("Lambeth", "Lambeth"),
+                            ("Lewisham", "Lewisham"),
+                            ("Merton", "Merton"),
+                            ("Newham", "Newham"),
+                            ("Redbridge", "Redbridge"),
+                            ("Richmond upon Thames", "Richmond upon Thames"),
+                            ("Southwark", "Southwark"),
+                            ("Sutton", "Sutton"),
+                            ("Tower Hamlets", "Tower Hamlets"),
+                            ("Waltham Forest", "Waltham Forest"),
+                            ("Wandsworth", "Wandsworth"),
+                            ("Westminster", "Westminster"),
+                            ("Outside London", "Outside London"),
+                        ],
+                        max_length=40,
+                    ),
+                ),
+                ("postcode", models.CharField(blank=True, max_length=10)),
+                ("address", models.TextField(blank=True)),
+                ("phone", models.CharField(blank=True, max_length=30)),
+                ("email", models.EmailField(blank=True, max_length=254)),
+                (
+                    "prison_number",
+                    models.CharField(
+                        blank=True,
+                        help_text="Like A1234BC.",
+                        max_length=7,
+                        verbose_name="prison number",
+                    ),
+                ),
+                (
+                    "pnc_id",
+                    models.CharField(
+                        blank=True,
+                        help_text="Like 2012/0123456Z.",
+                        max_length=13,
+                        verbose_name="PNC ID",
+                    ),
+                ),
+                (
+                    "crn",
+                    models.CharField(
+                        blank=True,
+                        help_text="Like X123456.",
+                        max_length=7,
+                        verbose_name="probation CRN",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['surname', 'forename', 'id'],
+                "ordering": ["surname", "forename", "id"],
             },
         ),
         migrations.CreateModel(
-            name='NameIndex',
+            name="NameIndex",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('forename', models.CharField(max_length=100)),
-                ('surname', models.CharField(max_length=100)),
-                ('is_alias', models.BooleanField(default=False)),
-                ('forename_sound', models.CharField(db_index=True, max_length=12)),
-                ('surname_sound', models.CharField(db_index=True, max_length=12)),
-                ('forename_prefix', models.CharField(db_index=True, max_length=2)),
-                ('surname_prefix', models.CharField(db_index=True, max_length=2)),
-                ('person', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='name_keys', to='people.person')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("forename", models.CharField(max_length=100)),
+                ("surname", models.CharField(max_length=100)),
+                ("is_alias", models.BooleanField(default=False)),
+                ("forename_sound", models.CharField(db_index=True, max_length=12)),
+                ("surname_sound", models.CharField(db_index=True, max_length=12)),
+                ("forename_prefix", models.CharField(db_index=True, max_length=2)),
+                ("surname_prefix", models.CharField(db_index=True, max_length=2)),
+                (
+                    "person",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="name_keys",
+                        to="people.person",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='FamilyMember',
+            name="FamilyMember",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('name', models.CharField(max_length=200)),
-                ('relationship', models.CharField(choices=[('mother', 'Mother'), ('father', 'Father'), ('step_parent', 'Step-parent'), ('carer', 'Carer or guardian'), ('foster_carer', 'Foster carer'), ('grandparent', 'Grandparent'), ('sibling', 'Brother or sister'), ('aunt_uncle', 'Aunt or uncle'), ('partner', 'Partner'), ('child', 'Son or daughter'), ('other', 'Other')], max_length=20)),
-                ('lives_with', models.BooleanField(default=False, help_text='Lives at the same address.', verbose_name='lives with them')),
-                ('phone', models.CharField(blank=True, max_length=30)),
-                ('email', models.EmailField(blank=True, max_length=254)),
-                ('may_contact', models.BooleanField(default=True, help_text='Untick if the young person or a safeguarding concern means we must not.', verbose_name='may be contacted')),
-                ('notes', models.TextField(blank=True)),
-                ('person', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='family_members', to='people.person')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, editable=False),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "relationship",
+                    models.CharField(
+                        choices=[
+                            ("mother", "Mother"),
+                            ("father", "Father"),
+                            ("step_parent", "Step-parent"),
+                            ("carer", "Carer or guardian"),
+                            ("foster_carer", "Foster carer"),
+                            ("grandparent", "Grandparent"),
+                            ("sibling", "Brother or sister"),
+                            ("aunt_uncle", "Aunt or uncle"),
+                            ("partner", "Partner"),
+                            ("child", "Son or daughter"),
+                            ("other", "Other"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "lives_with",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Lives at the same address.",
+                        verbose_name="lives with them",
+                    ),
+                ),
+                ("phone", models.CharField(blank=True, max_length=30)),
+                ("email", models.EmailField(blank=True, max_length=254)),
+                (
+                    "may_contact",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Untick if the young person or a safeguarding concern means we must not.",
+                        verbose_name="may be contacted",
+                    ),
+                ),
+                ("notes", models.TextField(blank=True)),
+                (
+                    "person",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="family_members",
+                        to="people.person",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name', 'id'],
+                "ordering": ["name", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Alias',
+            name="Alias",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('forename', models.CharField(blank=True, max_length=100, verbose_name='first name')),
-                ('surname', models.CharField(blank=True, max_length=100, verbose_name='last name')),
-                ('note', models.CharField(blank=True, help_text='Where this name is used.', max_length=200)),
-                ('person', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='aliases', to='people.person')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, editable=False),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "forename",
+                    models.CharField(blank=True, max_length=100, verbose_name="first name"),
+                ),
+                ("surname", models.CharField(blank=True, max_length=100, verbose_name="last name")),
+                (
+                    "note",
+                    models.CharField(
+                        blank=True, help_text="Where this name is used.", max_length=200
+                    ),
+                ),
+                (
+                    "person",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="aliases",
+                        to="people.person",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'aliases',
-                'ordering': ['surname', 'forename', 'id'],
+                "verbose_name_plural": "aliases",
+                "ordering": ["surname", "forename", "id"],
             },
         ),
         migrations.AddIndex(
-            model_name='person',
-            index=models.Index(fields=['date_of_birth'], name='people_pers_date_of_c1209b_idx'),
+            model_name="person",
+            index=models.Index(fields=["date_of_birth"], name="people_pers_date_of_c1209b_idx"),
         ),
         migrations.AddConstraint(
-            model_name='person',
-            constraint=models.UniqueConstraint(condition=models.Q(('prison_number', ''), _negated=True), fields=('prison_number',), name='person_prison_number_unique', violation_error_message='Another person already has this prison number.'),
+            model_name="person",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("prison_number", ""), _negated=True),
+                fields=("prison_number",),
+                name="person_prison_number_unique",
+                violation_error_message="Another person already has this prison number.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='person',
-            constraint=models.UniqueConstraint(condition=models.Q(('pnc_id', ''), _negated=True), fields=('pnc_id',), name='person_pnc_id_unique', violation_error_message='Another person already has this PNC ID.'),
+            model_name="person",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("pnc_id", ""), _negated=True),
+                fields=("pnc_id",),
+                name="person_pnc_id_unique",
+                violation_error_message="Another person already has this PNC ID.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='person',
-            constraint=models.UniqueConstraint(condition=models.Q(('crn', ''), _negated=True), fields=('crn',), name='person_crn_unique', violation_error_message='Another person already has this CRN.'),
+            model_name="person",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("crn", ""), _negated=True),
+                fields=("crn",),
+                name="person_crn_unique",
+                violation_error_message="Another person already has this CRN.",
+            ),
         ),
     ]
