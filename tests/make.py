@@ -109,6 +109,20 @@ def make_case(mentor: User | None = None, person: Person | None = None, actor: A
     )
 
 
+def person_form_data(person: Person, **changes: Any) -> dict[str, Any]:
+    """The person form's POST data for `person` as it stands, with `changes` applied."""
+    data: dict[str, Any] = {}
+    for name in people_actions.PERSON_FIELDS:
+        value = getattr(person, name)
+        if isinstance(value, bool):
+            if value:
+                data[name] = "on"  # an unticked box is simply absent from a POST
+        else:
+            data[name] = value.isoformat() if isinstance(value, date) else value
+    data.update(changes)
+    return data
+
+
 def make_family_member(person: Person, actor: Any = None, **overrides: Any) -> FamilyMember:
     data = {"name": "Grace Test", "relationship": "mother", "lives_with": True}
     data.update(overrides)

@@ -347,16 +347,7 @@ def valid_post(page: Page, world: World, objects: dict[str, Any]) -> dict[str, A
             "expected_release_date": (today + timedelta(days=30)).isoformat(),
         }
     if page.name == "people:edit":
-        data: dict[str, Any] = {}
-        for name in people_actions.PERSON_FIELDS:
-            value = getattr(person, name)
-            if isinstance(value, bool):
-                if value:
-                    data[name] = "on"
-            else:
-                data[name] = value.isoformat() if hasattr(value, "isoformat") else value
-        data["phone"] = "07700 900123"
-        return data
+        return make.person_form_data(person, phone="07700 900123")
     if page.name == "people:alias_new":
         return {"forename": "Ty", "surname": "", "note": "what friends call him"}
     if page.name in ("people:family_new", "people:family_edit"):

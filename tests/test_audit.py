@@ -32,11 +32,9 @@ def test_viewing_editing_and_closing_a_case_writes_events(mo_case, mo, cara, log
     assert login(mo).get(f"/cases/{mo_case.pk}/").status_code == 200
     # Mo edits the young person's phone number and logs a contact.
     client = login(mo)
-    form = client.get(f"/people/{person.pk}/edit/").context["form"]
-    data = {k: ("" if v is None else v) for k, v in form.initial.items()}
-    data.update(phone="07700 900123", date_of_birth=person.date_of_birth.isoformat())
-    data = {k: v for k, v in data.items() if v is not False}
-    response = client.post(f"/people/{person.pk}/edit/", data)
+    response = client.post(
+        f"/people/{person.pk}/edit/", make.person_form_data(person, phone="07700 900123")
+    )
     assert response.status_code == 302, response.content.decode()[:2000]
     # Cara closes the case.
     response = login(cara).post(

@@ -166,14 +166,7 @@ def person_post(person: Person | None = None, prefix: str = "", **changes: Any) 
             "first_language": "English",
         }
     else:
-        data = {}
-        for name in people_actions.PERSON_FIELDS:
-            value = getattr(person, name)
-            if isinstance(value, bool):
-                if value:
-                    data[name] = "on"
-            else:
-                data[name] = value.isoformat() if isinstance(value, date) else value
+        data = make.person_form_data(person)
     data.update(changes)
     return {f"{prefix}-{k}" if prefix else k: v for k, v in data.items()}
 

@@ -165,9 +165,10 @@ class PhaseChangeForm(forms.Form):
 class AssignMentorForm(forms.Form):
     mentor = forms.ModelChoiceField(queryset=None, label="Mentor")
 
-    def __init__(self, *args: Any, **kwargs: Any):
+    def __init__(self, *args: Any, case: Case, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.fields["mentor"].queryset = caseworkers()
+        self.initial.setdefault("mentor", case.mentor_id)
 
 
 class CloseCaseForm(forms.Form):
@@ -179,7 +180,7 @@ class CloseCaseForm(forms.Form):
         label="Notes", required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
 
-    def __init__(self, *args: Any, **kwargs: Any):
+    def __init__(self, *args: Any, case: Case, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.initial.setdefault("closed_on", timezone.localdate())
 

@@ -424,11 +424,9 @@ def _case_change_view(
     form_class: Any,
     template_title: str,
     apply: Any,
-    **form_kwargs: Any,
 ) -> HttpResponse:
     case = _case_for_change(request, pk, manage=True)
-    kwargs = {"case": case} if form_kwargs.get("needs_case") else {}
-    form = form_class(request.POST or None, **kwargs)
+    form = form_class(request.POST or None, case=case)
     if request.method == "POST" and form.is_valid():
         try:
             message = apply(case, form.cleaned_data)
@@ -451,7 +449,7 @@ def case_phase(request: HttpRequest, pk: int) -> HttpResponse:
         actions.change_phase(request.user, case, data["to_phase"], data["changed_on"], data["note"])
         return f"Case moved to {case.get_phase_display().lower()}."
 
-    return _case_change_view(request, pk, PhaseChangeForm, "Change phase", apply, needs_case=True)
+    return _case_change_view(request, pk, PhaseChangeForm, "Change phase", apply)
 
 
 @require_http_methods(["GET", "POST"])
