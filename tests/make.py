@@ -25,6 +25,8 @@ from throughgate.casework.models import (
     ProgrammeKind,
     Referral,
 )
+from throughgate.custody import actions as custody_actions
+from throughgate.custody.models import CustodyEpisode, Establishment, ReleasePlan
 from throughgate.people import actions as people_actions
 from throughgate.people.models import FamilyMember, Person
 
@@ -142,3 +144,36 @@ def make_contact(case: Case, actor: Any = None, days_ago: int = 3, **overrides: 
     }
     data.update(overrides)
     return casework_actions.log_contact(actor or case.mentor, case, data)
+
+
+def make_episode(person: Person, actor: Any = None, *, days_in: int = 100, release_in: int = 30,
+                 prison: str = "ISI", sentence_type: str = "determinate",
+                 **key_dates: Any) -> CustodyEpisode:  # fmt: skip
+    """Custody at HMP/YOI Isis since `days_in` days ago, sentenced that day, with a CRD in
+    `release_in` days and licence and sentence expiry half a year after it. The expected
+    release date is computed, so it may fall a few days before the CRD (weekends,
+    Fridays, bank holidays): read it from the episode, never from the CRD."""
+    today = timezone.localdate()
+    crd = today + timedelta(days=release_in)
+    dates = {
+        "sentence_date": today - timedelta(days=days_in),
+        "crd": crd,
+        "led": crd + timedelta(days=182),
+        "sed": crd + timedelta(days=182),
+    }
+    dates.update(key_dates)
+    return custody_actions.start_custody_episode(
+        actor,
+        person,
+        Establishment.objects.get(code=prison),
+        today - timedelta(days=days_in),
+        sentence_type=sentence_type,
+        key_dates=dates,
+    )
+
+
+def make_plan(case: Case, actor: Any = None, episode: CustodyEpisode | None = None,
+              **episode_options: Any) -> ReleasePlan:  # fmt: skip
+    """The standard release-day plan for `case` (and a custody episode, made if not given)."""
+    episode = episode or make_episode(case.person, actor, **episode_options)
+    return custody_actions.create_release_plan(actor, case, episode)

@@ -30,7 +30,8 @@ from django.utils import timezone
 from throughgate.accounts.roles import Role
 from throughgate.casework.models import ProgrammeKind
 from throughgate.core.models import AuditAction, AuditEvent
-from throughgate.custody.models import Establishment
+from throughgate.custody import actions as custody_actions
+from throughgate.custody.models import KEY_DATES, Establishment
 from throughgate.people import actions as people_actions
 
 from . import make
@@ -49,12 +50,17 @@ MANAGERS = frozenset({"cara", "ade"})
 # Who can *see* each object the ladder opens (so who gets 403 rather than 404
 # on a change they may not make). Every object is Mo's mentee's, except the
 # pending referral, which has no case yet and so no mentor.
+MOS_MENTEE = frozenset({"mo", "cara", "sam", "ade"})
 VISIBLE_TO = {
-    "case": frozenset({"mo", "cara", "sam", "ade"}),
-    "person": frozenset({"mo", "cara", "sam", "ade"}),
-    "referral": frozenset({"mo", "cara", "sam", "ade"}),
-    "alias": frozenset({"mo", "cara", "sam", "ade"}),
-    "family": frozenset({"mo", "cara", "sam", "ade"}),
+    "case": MOS_MENTEE,
+    "person": MOS_MENTEE,
+    "referral": MOS_MENTEE,
+    "alias": MOS_MENTEE,
+    "family": MOS_MENTEE,
+    "episode": MOS_MENTEE,
+    "plan_item": MOS_MENTEE,
+    "unplanned_case": MOS_MENTEE,
+    "free_person": MOS_MENTEE,
     "pending_referral": frozenset({"cara", "sam", "ade"}),
 }
 
@@ -71,6 +77,7 @@ class Page:
     personal: bool = True  # shows or changes personal data (the analyst gets 404)
     public: bool = False  # answers without logging in
     ok: int = 200  # what a GET answers the people it is for
+    posted: int = 302  # what a valid POST answers them
 
     def __str__(self) -> str:
         return self.name
@@ -109,8 +116,21 @@ LADDER = [
     Page("casework:case_phase", FORM, MANAGERS, "case"),
     Page("casework:case_mentor", FORM, MANAGERS, "case"),
     Page("casework:case_close", FORM, MANAGERS, "case"),
-    # Custody.
-    Page("custody:episode_new", FORM, HOLDERS, "person", kwarg="person_pk"),
+    # Custody and the release-day plan.
+    Page("custody:episode_new", FORM, HOLDERS, "free_person", kwarg="person_pk"),
+    Page("custody:episode_detail", READ, MOS_MENTEE, "episode"),
+    Page("custody:episode_dates", FORM, HOLDERS, "episode"),
+    Page("custody:episode_transfer", FORM, HOLDERS, "episode"),
+    Page("custody:episode_release", FORM, HOLDERS, "episode"),
+    Page("custody:release_calendar", READ, frozenset({"cara", "sam", "ade"})),
+    Page("custody:plan_detail", READ, MOS_MENTEE, "case", kwarg="case_pk"),
+    Page("custody:plan_create", POST, HOLDERS, "unplanned_case", kwarg="case_pk"),
+    Page("custody:plan_item_new", FORM, HOLDERS, "case", kwarg="case_pk"),
+    Page("custody:plan_item_edit", FORM, HOLDERS, "plan_item"),
+    # A caseworker's calendar link is shown once, on the page that made it (no
+    # redirect); the feed answers to the token in its link, not to a log-in.
+    Page("custody:calendar_settings", FORM, CASEWORKERS, personal=False, posted=200),
+    Page("custody:calendar_feed", READ, frozenset(), personal=False, public=True),
     # People.
     Page("people:search", READ, LOGGED_IN - {"fay"}),
     Page("people:detail", READ, frozenset({"mo", "cara", "sam", "ade"}), "person"),
@@ -149,6 +169,8 @@ class Holding:
     referral: Any
     alias: Any
     family: Any
+    episode: Any = None  # in custody, due out in about a month
+    plan_item: Any = None  # "ID" on the release-day plan
 
 
 @dataclass
@@ -161,6 +183,10 @@ class World:
     other_team_case: Any
     other_team_referral: Any
     establishment: Any
+    other_establishment: Any
+    unplanned_case: Any  # Mo's other mentee: in custody, no release-day plan yet
+    free_case: Any  # Mo's third mentee: not in custody, so custody may be recorded
+    calendar_token: str  # Mo's calendar feed
     names: list[str] = field(default_factory=list)
 
     def objects(self, owner: str = "mo") -> dict[str, Any]:
@@ -172,7 +198,13 @@ class World:
             "referral": holding.referral,
             "alias": holding.alias,
             "family": holding.family,
+            "episode": holding.episode,
+            "plan_item": holding.plan_item,
+            "unplanned_case": self.unplanned_case,
+            # Only someone not in custody now can have a new custody record.
+            "free_person": self.free_case.person if owner == "mo" else holding.person,
             "pending_referral": self.pending_referral,
+            "calendar_token": self.calendar_token,
         }
 
 
@@ -223,6 +255,20 @@ def build_world() -> World:
     pending = make.make_referral(
         person=make.make_person(cara, forename="Leon", surname="Ashdown"), actor=cara
     )
+    plan = make.make_plan(mo_holding.case, cara)
+    mo_holding.episode = plan.episode
+    mo_holding.plan_item = plan.items.get(kind="id")
+    mo_holding.case.refresh_from_db()  # now in custody
+    make.make_plan(kim_holding.case, cara, release_in=40)
+    unplanned_case = make.make_case(
+        mentor=users["mo"], person=make.make_person(cara, forename="Jaden", surname="Marsh"),
+        actor=cara,
+    )  # fmt: skip
+    make.make_episode(unplanned_case.person, cara, release_in=50)
+    free_case = make.make_case(
+        mentor=users["mo"], person=make.make_person(cara, forename="Ellis", surname="Brook"),
+        actor=cara,
+    )  # fmt: skip
     # Another team's work, which Cara must never see.
     north = make.make_team("North team")
     north_programme = make.make_programme("North mentoring", team=north)
@@ -238,6 +284,8 @@ def build_world() -> World:
         programme=north_programme,
         actor=ade,
     )
+    make.make_plan(north_case, ade, release_in=20)
+    establishments = Establishment.objects.filter(active=True).order_by("code")
     return World(
         users=users,
         mo=mo_holding,
@@ -246,7 +294,11 @@ def build_world() -> World:
         pending_referral=pending,
         other_team_case=north_case,
         other_team_referral=north_referral,
-        establishment=Establishment.objects.filter(active=True).order_by("code").first(),
+        establishment=establishments[0],
+        other_establishment=establishments[1],
+        unplanned_case=unplanned_case,
+        free_case=free_case,
+        calendar_token=custody_actions.create_calendar_token(users["mo"]),
         names=[
             "Tyrese",
             "Whitlock",
@@ -260,6 +312,10 @@ def build_world() -> World:
             "Farrow",
             "Bilal",
             "Renshaw",
+            "Jaden",
+            "Marsh",
+            "Ellis",
+            "Brook",
         ],
     )
 
@@ -293,6 +349,9 @@ def world(shared_world: World, db: Any) -> World:
 
 
 def url_of(page: Page, objects: dict[str, Any] | None = None, missing: bool = False) -> str:
+    if page.name == "custody:calendar_feed":
+        token = "no-such-token" if missing else objects["calendar_token"]  # type: ignore[index]
+        return reverse(page.name, kwargs={"token": token})
     if not page.obj:
         return reverse(page.name)
     pk = MISSING_PK if missing else objects[page.obj].pk  # type: ignore[index]
@@ -343,9 +402,32 @@ def valid_post(page: Page, world: World, objects: dict[str, Any]) -> dict[str, A
     if page.name == "custody:episode_new":
         return {
             "establishment": world.establishment.pk,
-            "received_on": (today - timedelta(days=100)).isoformat(),
-            "expected_release_date": (today + timedelta(days=30)).isoformat(),
+            "received_on": (today - timedelta(days=10)).isoformat(),
+            "sentence_type": "determinate",
+            "crd": (today + timedelta(days=60)).isoformat(),
         }
+    if page.name == "custody:episode_dates":
+        episode = objects["episode"]
+        data = {name: getattr(episode, name) for name in KEY_DATES}
+        data["crd"] += timedelta(days=7)
+        return {
+            **{k: v.isoformat() if v else "" for k, v in data.items()},
+            "sentence_type": episode.sentence_type,
+            "reason": "Added days",
+        }
+    if page.name == "custody:episode_transfer":
+        return {
+            "to_establishment": world.other_establishment.pk,
+            "transferred_on": today.isoformat(),
+        }
+    if page.name == "custody:episode_release":
+        return {"released_on": today.isoformat()}
+    if page.name == "custody:plan_item_new":
+        return {"label": "Collect birth certificate", "status": "to_do", "owner": "family"}
+    if page.name == "custody:plan_item_edit":
+        return {"status": "in_progress", "owner": "prison"}
+    if page.name == "custody:calendar_settings":
+        return {"action": "create"}
     if page.name == "people:edit":
         return make.person_form_data(person, phone="07700 900123")
     if page.name == "people:alias_new":
@@ -386,8 +468,8 @@ def assert_works(client: Client, page: Page, world: World, objects: dict[str, An
         assert responses["get"].status_code == page.ok, page
     if "post" in responses:
         response = responses["post"]
-        assert response.status_code == 302, (
-            f"{page}: a valid POST should redirect, got {response.status_code}"
+        assert response.status_code == page.posted, (
+            f"{page}: a valid POST should answer {page.posted}, got {response.status_code}"
         )
         if page.personal:
             assert change_events() > before, f"{page}: the change was not audited"
@@ -518,6 +600,8 @@ def test_coordinator_gets_404_on_another_teams_case_and_referral(world, login):
         (PAGES["people:detail"], world.other_team_case.person),
         (PAGES["casework:referral_detail"], world.other_team_referral),
         (PAGES["casework:referral_accept"], world.other_team_referral),
+        (PAGES["custody:plan_detail"], world.other_team_case),
+        (PAGES["custody:episode_detail"], world.other_team_case.person.custody_episodes.get()),
     ):
         assert_refused(client, page, world, 404, {**world.objects("mo"), page.obj: obj})
 
@@ -666,3 +750,35 @@ def test_analysts_dashboard_contains_no_person_names(world, login):
     for name in world.names:
         assert name not in body
     assert "A1234BC" not in body
+
+
+def release_calendar_names(client: Client) -> set[str]:
+    response = client.get(reverse("custody:release_calendar"))
+    assert response.status_code == 200
+    return {row.person.surname for row in response.context["rows"]}
+
+
+def test_coordinators_release_calendar_shows_only_her_teams_releases(world, login):
+    names = release_calendar_names(login(world.users["cara"]))
+    assert names == {"Whitlock", "Oyelaran", "Marsh"}
+
+
+def test_safeguarding_leads_release_calendar_shows_every_team(world, login):
+    assert "Farrow" in release_calendar_names(login(world.users["sam"]))
+
+
+# --- The calendar feed: the token decides ------------------------------------------
+
+
+def test_calendar_feed_answers_to_its_token_whoever_asks(world, login):
+    url = url_of(PAGES["custody:calendar_feed"], world.objects("mo"))
+    for client in (Client(), login(world.users["kim"]), login(world.users["fay"])):
+        response = client.get(url)
+        assert response.status_code == 200
+        assert response["Content-Type"].startswith("text/calendar")
+
+
+def test_calendar_feed_with_an_unknown_token_is_404_even_when_logged_in(world, login):
+    url = url_of(PAGES["custody:calendar_feed"], world.objects("mo"), missing=True)
+    assert Client().get(url).status_code == 404
+    assert login(world.users["ade"]).get(url).status_code == 404

@@ -29,7 +29,16 @@ from throughgate.casework.models import Case, Contact, PhaseChange, Referral, Re
 from throughgate.core.models import AuditAction, AuditEvent
 from throughgate.core.validators import PNC_CHECK_LETTERS, pnc_check_letter
 from throughgate.custody import actions as custody_actions
-from throughgate.custody.models import CustodyEpisode, Establishment
+from throughgate.custody.models import (
+    KEY_DATES,
+    CustodyEpisode,
+    Establishment,
+    ItemKind,
+    KeyDateChange,
+    PlanItem,
+    ReleasePlan,
+    Transfer,
+)
 from throughgate.people import actions as people_actions
 from throughgate.people.models import Alias, FamilyMember, Person
 
@@ -85,7 +94,10 @@ BAD_PERSON_INPUT = [
 # --- Helpers ----------------------------------------------------------------------
 
 
-COUNTED = [Person, Referral, Case, Contact, FamilyMember, Alias, CustodyEpisode, PhaseChange]
+COUNTED = [
+    Person, Referral, Case, Contact, FamilyMember, Alias, PhaseChange,
+    CustodyEpisode, KeyDateChange, Transfer, ReleasePlan, PlanItem,
+]  # fmt: skip
 CHANGE_ACTIONS = [AuditAction.CREATE, AuditAction.UPDATE, AuditAction.DELETE]
 
 
@@ -414,23 +426,54 @@ def test_alias_with_neither_name_is_refused(mo_case, mo, login):
     assert_refused_on_field(response, "surname", "Enter a first name, a last name or both")
 
 
+# Key dates as the custody form posts them: days from today ("" leaves a date blank).
+def custody_post(establishment: Any, received: int = -30, **dates: int | str) -> dict[str, Any]:
+    def day(offset: int | str) -> str:
+        return offset if isinstance(offset, str) else (TODAY() + timedelta(days=offset)).isoformat()
+
+    data = {"establishment": establishment.pk, "received_on": day(received)}
+    data |= {"sentence_type": "determinate", "sentence_date": day(received)}
+    data |= {name: day(offset) for name, offset in dates.items()}
+    return data
+
+
+def dates_post(episode: CustodyEpisode, reason: str = "Added days", **dates: int) -> dict[str, Any]:
+    """The change-dates form as it stands for `episode`, with `dates` moved by days."""
+    data = {"sentence_type": episode.sentence_type, "reason": reason}
+    for name in KEY_DATES:
+        value = getattr(episode, name)
+        if name in dates:
+            value = TODAY() + timedelta(days=dates[name])
+        data[name] = value.isoformat() if value else ""
+    return data
+
+
 @pytest.mark.parametrize(
     ("dates", "field", "message"),
     [
         pytest.param(
-            lambda dob: {"received_on": (dob - timedelta(days=1)).isoformat()},
+            lambda dob: {"received": (dob - TODAY()).days - 1},
             "received_on",
             "This is before the person was born.",
             id="received-before-birth",
         ),
         pytest.param(
-            lambda dob: {
-                "received_on": (TODAY() - timedelta(days=30)).isoformat(),
-                "expected_release_date": (TODAY() - timedelta(days=31)).isoformat(),
-            },
-            "expected_release_date",
-            "The expected release date is before they went into custody.",
-            id="release-expected-before-received",
+            lambda dob: {"received": 1, "sentence_date": ""},
+            "received_on",
+            "The date they went into custody cannot be in the future.",
+            id="received-in-the-future",
+        ),
+        pytest.param(
+            lambda dob: {"received": -30, "crd": -31},
+            "crd",
+            "The conditional release date is before the sentence date.",
+            id="release-before-sentence",
+        ),
+        pytest.param(
+            lambda dob: {"crd": 30, "led": 20},
+            "led",
+            "The licence expiry date is before the conditional release date.",
+            id="led-before-crd",
         ),
     ],
 )
@@ -438,11 +481,80 @@ def test_custody_episode_form_rejects_impossible_dates(
     dates, field, message, mo_case, mo, establishment, login
 ):
     person = mo_case.person
-    data = {"establishment": establishment.pk, "expected_release_date": ""}
-    data |= dates(person.date_of_birth)
+    data = custody_post(establishment, **dates(person.date_of_birth))
     with SavesNothing():
         response = login(mo).post(reverse("custody:episode_new", args=[person.pk]), data)
     assert_refused_on_field(response, field, message)
+
+
+@pytest.mark.parametrize("code", ["ZZZ", "closed"])
+def test_custody_episode_form_refuses_an_unknown_or_closed_prison(
+    code, mo_case, mo, establishment, login
+):
+    if code == "closed":
+        code = Establishment.objects.filter(active=False).values_list("pk", flat=True)[0]
+    data = custody_post(establishment, crd=30) | {"establishment": code}
+    with SavesNothing():
+        response = login(mo).post(reverse("custody:episode_new", args=[mo_case.person.pk]), data)
+    assert_refused_on_field(response, "establishment", "Select a valid choice.")
+
+
+@pytest.fixture
+def episode(mo_case, cara):
+    """Mo's mentee, in custody since 100 days ago with a release-day plan."""
+    plan = make.make_plan(mo_case, cara)
+    return CustodyEpisode.objects.get(pk=plan.episode_id)
+
+
+@pytest.mark.parametrize(
+    ("reason", "dates", "field", "message"),
+    [
+        pytest.param("", {"crd": 40}, "reason", "This field is required.", id="no-reason"),
+        pytest.param(
+            "Added days",
+            {"crd": 40, "led": 35},
+            "led",
+            "The licence expiry date is before the conditional release date.",
+            id="led-before-crd",
+        ),
+    ],
+)
+def test_changing_key_dates_refuses_bad_input_and_keeps_no_history(
+    reason, dates, field, message, episode, cara, login
+):
+    data = dates_post(episode, reason, **dates)
+    with SavesNothing():
+        response = login(cara).post(reverse("custody:episode_dates", args=[episode.pk]), data)
+    assert_refused_on_field(response, field, message)
+
+
+def test_transfer_to_the_same_prison_is_refused(episode, cara, login):
+    data = {"to_establishment": episode.establishment_id, "transferred_on": TODAY().isoformat()}
+    with SavesNothing():
+        response = login(cara).post(reverse("custody:episode_transfer", args=[episode.pk]), data)
+    assert_refused_on_field(response, "to_establishment", "They are already at this prison.")
+
+
+def test_release_recorded_for_a_future_date_is_refused(episode, mo, login):
+    data = {"released_on": (TODAY() + timedelta(days=1)).isoformat()}
+    with SavesNothing():
+        response = login(mo).post(reverse("custody:episode_release", args=[episode.pk]), data)
+    assert_refused_on_field(response, "released_on", "A release cannot be recorded for a future")
+
+
+def test_gate_meeting_marked_done_without_a_time_is_refused(episode, mo, login):
+    gate = PlanItem.objects.get(plan__episode=episode, kind=ItemKind.GATE_MEETING)
+    data = {"status": "done", "owner": "mentor", "assignee": mo.pk, "appointment_at": ""}
+    with SavesNothing():
+        response = login(mo).post(reverse("custody:plan_item_edit", args=[gate.pk]), data)
+    assert_refused_on_field(response, "appointment_at", "Give the time of the gate meeting.")
+
+
+def test_plan_item_owned_by_an_agency_needs_the_agencys_name(episode, mo_case, mo, login):
+    data = {"label": "Collect birth certificate", "status": "to_do", "owner": "agency"}
+    with SavesNothing():
+        response = login(mo).post(reverse("custody:plan_item_new", args=[mo_case.pk]), data)
+    assert_refused_on_field(response, "owner_detail", "Name the agency.")
 
 
 # --- Phase changes and closure -----------------------------------------------------------
@@ -639,17 +751,6 @@ ACTION_CASES = [
         id="start_custody_episode-received-before-birth",
     ),
     pytest.param(
-        lambda s: custody_actions.start_custody_episode(
-            s.mo,
-            s.person,
-            s.establishment,
-            TODAY() - timedelta(days=30),
-            TODAY() - timedelta(days=31),
-        ),
-        "expected_release_date",
-        id="start_custody_episode-release-expected-before-received",
-    ),
-    pytest.param(
         lambda s: casework_actions.change_phase(
             s.cara, s.case, "in_custody", TODAY() + timedelta(days=1)
         ),
@@ -681,4 +782,103 @@ def test_action_refuses_bad_input_keyed_by_field(act, field, scene):
     make.make_contact(scene.case, days_ago=3)  # for closing before the last contact
     with SavesNothing(), pytest.raises(ValidationError) as refused:
         act(scene)
+    assert field in refused.value.message_dict, refused.value
+
+
+# --- Custody actions refuse the same input, keyed by field --------------------------------
+
+
+def _days(n: int) -> date:
+    return TODAY() + timedelta(days=n)
+
+
+def _start(s: Scene, received: int = -30, establishment: Any = None, **dates: int) -> Any:
+    return custody_actions.start_custody_episode(
+        s.mo,
+        s.person,
+        establishment or s.establishment,
+        _days(received),
+        key_dates={"sentence_date": _days(received)} | {k: _days(v) for k, v in dates.items()},
+    )
+
+
+def _gate(episode: CustodyEpisode) -> PlanItem:
+    return PlanItem.objects.get(plan__episode=episode, kind=ItemKind.GATE_MEETING)
+
+
+CUSTODY_ACTION_CASES = [
+    pytest.param(
+        lambda s, episode: custody_actions.start_custody_episode(
+            s.mo, s.person, s.establishment, s.person.date_of_birth - timedelta(days=1)
+        ),
+        "received_on",
+        id="start_custody_episode-received-before-birth",
+    ),
+    pytest.param(
+        lambda s, episode: _start(s, received=1),
+        "received_on",
+        id="start_custody_episode-received-in-the-future",
+    ),
+    pytest.param(
+        lambda s, episode: _start(s, received=-30, crd=-31),
+        "crd",
+        id="start_custody_episode-release-before-sentence",
+    ),
+    pytest.param(
+        lambda s, episode: _start(s, crd=30, led=20),
+        "led",
+        id="start_custody_episode-led-before-crd",
+    ),
+    pytest.param(
+        lambda s, episode: _start(
+            s, establishment=Establishment.objects.filter(active=False).first(), crd=30
+        ),
+        "establishment",
+        id="start_custody_episode-at-a-closed-prison",
+    ),
+    pytest.param(
+        lambda s, episode: custody_actions.update_key_dates(s.mo, episode, {"crd": _days(40)}, " "),
+        "reason",
+        id="update_key_dates-without-a-reason",
+    ),
+    pytest.param(
+        lambda s, episode: custody_actions.update_key_dates(
+            s.mo, episode, {"crd": _days(40), "led": _days(35)}, "Added days"
+        ),
+        "led",
+        id="update_key_dates-led-before-crd",
+    ),
+    pytest.param(
+        lambda s, episode: custody_actions.record_transfer(
+            s.mo, episode, episode.establishment, TODAY()
+        ),
+        "to_establishment",
+        id="record_transfer-to-the-same-prison",
+    ),
+    pytest.param(
+        lambda s, episode: custody_actions.record_release(s.mo, episode, _days(1)),
+        "released_on",
+        id="record_release-for-a-future-date",
+    ),
+    pytest.param(
+        lambda s, episode: custody_actions.update_plan_item(
+            s.mo, _gate(episode), {"status": "done", "assignee": s.mo, "appointment_at": None}
+        ),
+        "appointment_at",
+        id="update_plan_item-gate-meeting-done-without-a-time",
+    ),
+    pytest.param(
+        lambda s, episode: custody_actions.add_plan_item(
+            s.mo, _gate(episode).plan, {"label": "Birth certificate", "owner": "agency"}
+        ),
+        "owner_detail",
+        id="add_plan_item-agency-without-a-name",
+    ),
+]
+
+
+@pytest.mark.parametrize(("act", "field"), CUSTODY_ACTION_CASES)
+def test_custody_action_refuses_bad_input_keyed_by_field(act, field, scene, episode):
+    with SavesNothing(), pytest.raises(ValidationError) as refused:
+        act(scene, episode)
     assert field in refused.value.message_dict, refused.value

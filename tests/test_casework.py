@@ -11,8 +11,6 @@ from django.utils import timezone
 from throughgate.casework import actions
 from throughgate.casework.models import Case, PhaseChange, ReferralStatus
 from throughgate.casework.timeline import build_timeline
-from throughgate.custody.actions import start_custody_episode
-from throughgate.custody.models import Establishment
 
 from . import make
 
@@ -111,8 +109,7 @@ def test_caseload_puts_releases_then_overdue_contacts_on_top(mo, cara, programme
         mentor=mo, actor=cara, person=make.make_person(cara, forename="Releasing")
     )
     make.make_contact(releasing, mo, days_ago=1)
-    start_custody_episode(cara, releasing.person, Establishment.objects.get(code="ISI"),
-                          TODAY() - timedelta(days=200), TODAY() + timedelta(days=9))  # fmt: skip
+    make.make_episode(releasing.person, cara, days_in=200, release_in=9)
     response = login(mo).get("/caseload/")
     rows = response.context["rows"]
     assert [r["case"].person.forename for r in rows] == ["Releasing", "Overdue", "Recent"]

@@ -35,9 +35,23 @@ from throughgate.core.validators import (
     normalise_postcode,
     normalise_prison_number,
 )
-from throughgate.custody.models import CustodyEpisode
+from throughgate.custody.actions import compute_expected_release
+from throughgate.custody.calendar import release_rows
+from throughgate.custody.feeds import gate_meetings_for
+from throughgate.custody.models import (
+    STANDARD_ITEMS,
+    CustodyEpisode,
+    ItemKind,
+    ItemStatus,
+    KeyDateChange,
+    PlanItem,
+    ReleasePlan,
+    Transfer,
+    upcoming_follow_ups,
+)
 from throughgate.demo import seed as demo
-from throughgate.demo.seed import DEMO_PASSWORD, DEMO_USERS, seed
+from throughgate.demo.seed import DEMO_PASSWORD, DEMO_USERS, HDC_APPROVED, seed
+from throughgate.engines.release import follow_ups
 from throughgate.people.models import Alias, FamilyMember, Person
 
 from . import make
@@ -86,6 +100,25 @@ def test_full_demo_gives_mo_and_kim_ten_to_fifteen_open_cases_and_about_300_peop
     assert open_by_mentor["pat"] >= 5
     assert 270 <= len(plans) <= 330
     assert sum(p.outcome == "pending" and p.kind == "custody" for p in plans) == 8
+
+
+def test_planning_is_deterministic():
+    def shape(plans: list[demo.Plan]) -> list[tuple[Any, ...]]:
+        return [
+            (p.kind, p.outcome, p.mentor, p.state, p.referral_date, p.expected_release, p.age)
+            for p in plans
+        ]
+
+    assert shape(demo._Seeder(1.0).plan_everything()) == shape(demo._Seeder(1.0).plan_everything())
+
+
+def test_planned_release_days_are_ones_the_release_rules_leave_alone():
+    # The seeder builds its story on these days and sets the CRD so that the engine lands
+    # on them: a working day that is not a Friday or the day before a bank holiday.
+    seeder = demo._Seeder(1.0)
+    days = [p.expected_release for p in seeder.plan_everything() if p.expected_release]
+    assert days
+    assert all(seeder.fixed_day(day) for day in days)
 
 
 def test_cli_seed_demo_quiet_builds_the_demo(db, monkeypatch, capsys):
@@ -277,3 +310,117 @@ class TestTheDemoCharity:
             for earlier, later in pairwise(spells):
                 assert earlier.released_on is not None and earlier.released_on <= later.received_on
         assert any(e.released_on is None for e in episodes)
+
+    def test_every_expected_release_date_is_the_one_the_engine_computes(self, seeded):
+        episodes = list(CustodyEpisode.objects.select_related("person"))
+        for episode in episodes:
+            assert episode.expected_release_date == compute_expected_release(episode).date
+        types = Counter(e.sentence_type for e in episodes)
+        assert types["determinate"] and types["dto"] and types["remand"]
+        for episode in episodes:
+            if episode.sentence_type == "dto":
+                # Detention and training orders are for children, released at the ARD.
+                assert episode.person.age_on(episode.sentence_date) < 18
+                assert episode.ard and not episode.crd
+            elif episode.sentence_type in ("determinate", "recall"):
+                assert episode.crd and episode.sed and episode.led
+            elif episode.sentence_type == "remand":
+                assert episode.expected_release_date is None
+
+    def test_key_date_history_says_why_and_hdc_brought_a_release_forward(self, seeded):
+        changes = KeyDateChange.objects.all()
+        assert changes.exists()
+        assert not changes.filter(reason="").exists()
+        assert all(c.changed_at <= timezone.now() for c in changes)
+        hdc = changes.filter(reason=HDC_APPROVED, field="expected_release_date")
+        assert hdc.exists()
+        for change in hdc:
+            assert change.old_value and change.new_value and change.new_value < change.old_value
+            assert change.episode.hdcad == change.new_value
+        # Recorded on reception, not on the day the demo was built.
+        first = changes.filter(old_value__isnull=True, field="expected_release_date")
+        assert all(c.changed_at.date() < timezone.localdate() for c in first)
+
+    def test_transfers_move_the_episode_to_an_open_prison_before_release(self, seeded):
+        for transfer in Transfer.objects.select_related("episode"):
+            episode = transfer.episode
+            assert transfer.from_establishment_id != transfer.to_establishment_id
+            assert episode.received_on <= transfer.transferred_on <= timezone.localdate()
+            assert episode.released_on is None or transfer.transferred_on < episode.released_on
+            last = episode.transfers.order_by("transferred_on", "id").last()
+            assert episode.establishment_id == last.to_establishment_id
+
+    def test_the_automatic_moves_are_the_only_moves_through_the_gate_and_into_the_community(
+        self, seeded
+    ):
+        from throughgate.casework.models import PhaseChange
+
+        gate = PhaseChange.objects.filter(to_phase=Phase.THROUGH_THE_GATE)
+        assert gate.exists()
+        assert all(c.note.startswith("Released from ") for c in gate)  # record_release
+        settled = PhaseChange.objects.filter(
+            from_phase=Phase.THROUGH_THE_GATE, to_phase=Phase.COMMUNITY
+        )
+        assert settled.exists()
+        assert {c.note for c in settled} == {"Seen two weeks after release"}  # log_contact
+
+    def test_every_open_custody_case_due_out_in_twelve_weeks_has_a_release_day_plan(self, seeded):
+        today = timezone.localdate()
+        due = CustodyEpisode.objects.current().filter(
+            expected_release_date__range=(today, today + timedelta(weeks=12))
+        )
+        cases = Case.objects.open().filter(
+            programme__kind="custody", person__custody_episodes__in=due
+        )
+        assert cases.exists()
+        for case in cases:
+            episode = due.get(person=case.person)
+            plan = ReleasePlan.objects.get(case=case, episode=episode)
+            assert plan.items.count() == len(STANDARD_ITEMS)
+        for item in PlanItem.objects.select_related("plan__case", "plan__episode"):
+            item.full_clean()
+
+    def test_arranged_gate_meetings_are_on_release_morning_with_the_mentor(self, seeded):
+        arranged = PlanItem.objects.filter(
+            kind=ItemKind.GATE_MEETING, appointment_at__isnull=False
+        ).select_related("plan__case", "plan__episode__establishment")
+        assert arranged.exists()
+        for item in arranged:
+            episode = item.plan.episode
+            local = timezone.localtime(item.appointment_at)
+            assert local.date() == episode.expected_release_date
+            assert (8, 0) <= (local.hour, local.minute) <= (9, 30)
+            assert item.assignee_id == item.plan.case.mentor_id
+            assert item.place == episode.establishment.gate_address
+        assert PlanItem.objects.filter(owner="agency").exclude(owner_detail="").exists()
+        statuses = set(PlanItem.objects.values_list("status", flat=True))
+        assert statuses == {s.value for s in ItemStatus}
+
+    def test_the_release_calendar_shows_flagged_and_all_set_releases(self, seeded, login):
+        cara = _user("cara")
+        rows = release_rows(cara)
+        assert any(row.flags for row in rows), "nothing flagged"
+        assert any(not row.flags for row in rows), "no release is all set"
+        assert "date_changed" in {flag.code for row in rows for flag in row.flags}
+        assert all(row.plan_id for row in rows if row.case is not None)
+        assert login(cara).get(reverse("custody:release_calendar")).status_code == 200
+
+    def test_mo_sees_his_gate_meetings_and_mo_and_kim_their_first_days_check_ins(
+        self, seeded, login
+    ):
+        today = timezone.localdate()
+        mo = _user("mo")
+        meetings = gate_meetings_for(mo, today).filter(
+            appointment_at__date__lte=today + timedelta(days=28)
+        )
+        assert meetings.exists()
+        for user in (mo, _user("kim")):
+            statuses = [
+                follow.status
+                for _, released_on, contacts in upcoming_follow_ups(user, today)
+                for follow in follow_ups(released_on, contacts, today)
+            ]
+            assert {"due", "overdue"} & set(statuses), user.username
+        page = login(mo).get(reverse("casework:caseload"))
+        assert b"Gate meetings" in page.content
+        assert b"First days after release" in page.content

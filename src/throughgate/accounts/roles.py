@@ -61,6 +61,8 @@ def nav_links_for(user: Any) -> list[tuple[str, str]]:
         links.append(("My caseload", reverse("casework:caseload")))
     if role in (Role.COORDINATOR, Role.ADMIN):
         links.append(("Referrals", reverse("casework:referral_queue")))
+    if role in (Role.COORDINATOR, Role.ADMIN, Role.SAFEGUARDING_LEAD):
+        links.append(("Releases", reverse("custody:release_calendar")))
     if sees_personal_data(user) and role not in CASEWORKER_ROLES:
         links.append(("Cases", reverse("casework:case_list")))
     if sees_personal_data(user):

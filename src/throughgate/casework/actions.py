@@ -8,7 +8,7 @@ the importer and the demo seeder call these, never .save() on their own.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -206,7 +206,8 @@ def assign_mentor(actor: Any, case: Case, mentor: Any) -> Case:
     return locked
 
 
-def _last_phase_date(case: Case) -> date:
+def last_phase_date(case: Case) -> date:
+    """The day of the case's latest phase change (its opening day if none)."""
     last = case.phase_changes.order_by("-changed_on").values_list("changed_on", flat=True).first()
     return last or case.opened_on
 
@@ -223,9 +224,9 @@ def change_phase(actor: Any, case: Case, to_phase: str, changed_on: date, note: 
         errors["to_phase"] = "The case is already in this phase."
     if changed_on > timezone.localdate():
         errors["changed_on"] = "The date of a phase change cannot be in the future."
-    elif changed_on < _last_phase_date(locked):
+    elif changed_on < last_phase_date(locked):
         errors["changed_on"] = (
-            f"This is before the last change of phase on {_last_phase_date(locked):%d/%m/%Y}."
+            f"This is before the last change of phase on {last_phase_date(locked):%d/%m/%Y}."
         )
     if errors:
         raise ValidationError(errors)
@@ -255,9 +256,9 @@ def close_case(actor: Any, case: Case, reason: str, closed_on: date, notes: str 
         errors["closure_notes"] = "Explain the reason when you choose 'Other'."
     if closed_on > timezone.localdate():
         errors["closed_on"] = "A case cannot be closed on a future date."
-    elif closed_on < _last_phase_date(locked):
+    elif closed_on < last_phase_date(locked):
         errors["closed_on"] = (
-            f"This is before the last change of phase on {_last_phase_date(locked):%d/%m/%Y}."
+            f"This is before the last change of phase on {last_phase_date(locked):%d/%m/%Y}."
         )
     else:
         last_contact = locked.contacts.order_by("-occurred_at").first()
@@ -328,4 +329,31 @@ def log_contact(
         fields=[k for k, v in data.items() if v not in ("", None)]
         + (["family_members"] if family else []),
     )
+    settle_into_community(actor, locked, contact)
     return contact
+
+
+SETTLED_AFTER_DAYS = 14  # the week-2 follow-up after release
+
+
+def settle_into_community(actor: Any, case: Case, contact: Contact) -> None:
+    """A case leaves 'through the gate' for 'in the community' when the young person is
+    seen two weeks or more after release (the week-2 follow-up)."""
+    if case.phase != Phase.THROUGH_THE_GATE or contact.attendance == "did_not_attend":
+        return
+    if Phase.COMMUNITY not in case.programme.phases:
+        return
+    from throughgate.custody.models import CustodyEpisode  # custody builds on casework
+
+    released = (
+        CustodyEpisode.objects.filter(person_id=case.person_id, released_on__isnull=False)
+        .order_by("-released_on")
+        .values_list("released_on", flat=True)
+        .first()
+    )
+    seen_on = timezone.localtime(contact.occurred_at).date()
+    if released and seen_on >= released + timedelta(days=SETTLED_AFTER_DAYS):
+        change_phase(
+            actor, case, Phase.COMMUNITY, max(seen_on, last_phase_date(case)),
+            "Seen two weeks after release",
+        )  # fmt: skip

@@ -16,7 +16,9 @@ from throughgate.accounts import roles
 from throughgate.core import audit
 from throughgate.core.access import get_visible_or_404, require_editable
 from throughgate.core.views import attach_errors, only_for, paginate
-from throughgate.custody.models import CustodyEpisode
+from throughgate.custody.feeds import gate_meetings_for
+from throughgate.custody.models import CustodyEpisode, ReleasePlan, upcoming_follow_ups
+from throughgate.engines.release import follow_ups
 from throughgate.people import actions as people_actions
 from throughgate.people.forms import PersonForm
 from throughgate.people.models import LANGUAGE_SUGGESTIONS, Person
@@ -94,11 +96,29 @@ def home(request: HttpRequest) -> HttpResponse:
     return redirect("casework:case_list")
 
 
+def _first_days(user: Any, today: Any) -> list[dict[str, Any]]:
+    """Day 1, day 3 and week 2 contacts after release that are not yet done."""
+    rows = []
+    for case, released_on, contact_dates in upcoming_follow_ups(user, today):
+        for follow in follow_ups(released_on, contact_dates, today):
+            if follow.status in ("due", "overdue", "upcoming"):
+                rows.append({"case": case, "follow": follow, "released_on": released_on})
+    order = {"overdue": 0, "due": 1, "upcoming": 2}
+    rows.sort(key=lambda r: (order[r["follow"].status], r["follow"].due))
+    return rows
+
+
 @require_GET
 @only_for(roles.has_caseload)
 def caseload(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
     cases = _with_contact_and_release(Case.objects.visible_to(request.user).open())
     rows = _caseload_rows(cases)
+    gate_meetings = list(
+        gate_meetings_for(request.user, today).filter(
+            appointment_at__date__lte=today + timedelta(days=RELEASE_SOON_DAYS)
+        )
+    )
     return render(
         request,
         "casework/caseload.html",
@@ -107,6 +127,8 @@ def caseload(request: HttpRequest) -> HttpResponse:
             "due_count": sum(r["is_due"] for r in rows),
             "release_count": sum(r["release_soon"] for r in rows),
             "release_days": RELEASE_SOON_DAYS,
+            "gate_meetings": gate_meetings,
+            "first_days": _first_days(request.user, today),
         },
     )
 
@@ -374,6 +396,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "custody": CustodyEpisode.objects.filter(person=case.person)
             .select_related("establishment")
             .first(),
+            "has_plan": ReleasePlan.objects.filter(case=case).exists(),
         },
     )
 

@@ -6,6 +6,21 @@ phase changes, contacts and closures, ending today. Everything goes through the 
 action functions as real work (people.actions, casework.actions, custody.actions), so
 every row is validated and audited exactly as if a coordinator or mentor had typed it.
 
+Custody follows issue 3: each episode has a sentence type and key dates (sentence date,
+CRD or ARD, LED/SED/TUSED, HDCED for some), and its expected release date is the one
+engines.release computes from them, never one the seeder picks. The seeder only chooses
+release days the rules leave where they are, then schedules the CRD on that day or on a
+Friday or weekend the rules bring back to it. The custody actions move cases between
+phases themselves (in custody, through the gate) and so does a contact two weeks after
+release (into the community); the seeder makes no phase change those rules would make.
+Upcoming releases get release-day plans in every state a coordinator meets: sorted,
+half-done, behind, not started.
+
+Key-date history (KeyDateChange.changed_at) is the one thing dated after the fact: the
+actions stamp it with the moment of the call, so the seeder sets it to the day the change
+would have been recorded (reception, an adjudication, the governor's HDC decision). The
+audit trail keeps the true time of the seed.
+
 It is deterministic (random.Random(2006)) apart from being anchored on today's date,
 all-or-nothing (one transaction) and idempotent: a marker event in the audit trail says
 the demo is there, and a second run does nothing.
@@ -51,7 +66,19 @@ from throughgate.core.models import AuditAction, AuditEvent
 from throughgate.core.validators import pnc_check_letter
 from throughgate.custody import actions as custody
 from throughgate.custody.establishments import load_register
-from throughgate.custody.models import CustodyEpisode, Establishment
+from throughgate.custody.models import (
+    CustodyEpisode,
+    Establishment,
+    ItemKind,
+    ItemOwner,
+    ItemStatus,
+    KeyDateChange,
+    PlanItem,
+    ReleasePlan,
+    SentenceType,
+    Transfer,
+)
+from throughgate.engines.release import KeyDates, WorkingCalendar, expected_release
 from throughgate.people import actions as people
 from throughgate.people.models import Alias, FamilyMember, Person, Relationship
 
@@ -89,9 +116,9 @@ OTHER_STAFF: list[tuple[str, str, str, str, str]] = [
 # Open caseloads today, by the state each case is in (scaled, with minimums so that a
 # small test seed still has every situation a newcomer should see).
 CUSTODY_CASELOADS: dict[str, dict[str, int]] = {
-    "mo": {"referred": 1, "custody_soon": 3, "custody_later": 2, "gate": 1,
+    "mo": {"referred": 1, "custody_soon": 3, "custody_later": 2, "gate": 2,
            "community_recent": 4, "community_overdue": 2},
-    "kim": {"custody_soon": 2, "custody_later": 2, "gate": 1, "community_recent": 5,
+    "kim": {"custody_soon": 2, "custody_later": 2, "gate": 2, "community_recent": 5,
             "community_overdue": 2},
     "tunde": {"custody_soon": 1, "custody_later": 2, "community_recent": 5,
               "community_overdue": 2},
@@ -99,10 +126,30 @@ CUSTODY_CASELOADS: dict[str, dict[str, int]] = {
                 "community_overdue": 1},
     "dean": {"custody_later": 2, "community_recent": 5, "community_overdue": 1},
 }  # fmt: skip
+# "gate": released in the last fortnight, so the mentor's home page lists the first days'
+# check-ins (day 1, day 3, week 2), one of them overdue.
 MINIMUM_OPEN = {
-    "mo": {"custody_soon": 1, "community_recent": 1, "community_overdue": 1},
-    "kim": {"custody_soon": 1, "community_recent": 1, "community_overdue": 1},
+    "mo": {"custody_soon": 1, "gate": 1, "community_recent": 1, "community_overdue": 1},
+    "kim": {"custody_soon": 1, "gate": 1, "community_recent": 1, "community_overdue": 1},
 }
+# Open custody cases whose sentence is not the usual determinate one: (mentor, state, index).
+SPECIAL_SENTENCES = {
+    ("tunde", "custody_later", 0): SentenceType.REMAND,
+    ("dean", "custody_later", 0): SentenceType.INDETERMINATE,
+    ("shanice", "custody_soon", 0): SentenceType.RECALL,
+    ("mo", "custody_later", 1): SentenceType.RECALL,
+    ("kim", "custody_later", 1): SentenceType.RECALL,
+}
+# Upcoming releases brought forward by home detention curfew, approved in the last few days
+# (Mo's first, so that a small demo shows it too): (mentor, index among "custody_soon").
+HDC_RELEASES = {("mo", 0), ("kim", 1), ("tunde", 0)}
+# Release-day plans for releases in the next PLAN_WEEKS weeks; the first releases of Mo and
+# Kim are set up so that every state shows: Mo's gate meetings arranged, Kim's all sorted.
+PLAN_WEEKS = 12
+FORCED_PLAN_STAGES = {
+    ("mo", 0): "ready", ("mo", 1): "ready", ("kim", 0): "all_set",
+}  # fmt: skip
+HDC_APPROVED = "HDC approved by the governor"
 PREVENTION_CASELOADS: dict[str, dict[str, int]] = {
     "pat": {"referred": 1, "active_recent": 8, "active_overdue": 2},
     "nadia": {"referred": 1, "active_recent": 6, "active_overdue": 1},
@@ -713,6 +760,59 @@ NEXT_STEPS = [
     "Ring the college about the start date.", "Next visit booked.", "Text on Friday to check in.",
     "Speak to Cara about a referral to the food bank.", "",
 ]  # fmt: skip
+COURTS = [
+    "Snaresbrook Crown Court", "Wood Green Crown Court", "the Central Criminal Court",
+    "Inner London Crown Court", "Croydon Crown Court", "Isleworth Crown Court",
+]  # fmt: skip
+# For the 18th-birthday move out of the children's estate.
+PRISONS_AT_18 = ["ISI", "ISI", "ISI", "AYI", "RCI"]
+ADDED_DAYS_REASONS = [
+    "{days} additional days awarded at an adjudication (fight on the wing).",
+    "{days} additional days awarded at an adjudication (mobile phone found in cell).",
+    "Sentence recalculated by the prison's OMU: {days} days of remand were counted twice.",
+]
+HOUSING = ["St Mungo's", "Look Ahead", "Centrepoint", "Single Homeless Project", "Depaul UK"]
+# (kind, owner, owner detail, note) for the items of a plan that is well on its way.
+PLAN_DONE: dict[str, list[tuple[str, str, str]]] = {
+    ItemKind.ACCOMMODATION: [
+        (ItemOwner.AGENCY, "{housing}", "Room at {housing}'s project in {area} from release day."),
+        (ItemOwner.FAMILY, "", "Going back to {family}'s; probation approved the address."),
+        (ItemOwner.PROBATION, "Approved premises", "Bed at the probation hostel in {area}."),
+    ],
+    ItemKind.ID: [
+        (ItemOwner.PRISON, "", "Birth certificate and the prison's ID letter in {his} property."),
+        (ItemOwner.FAMILY, "", "{family} is bringing the passport on release day."),
+    ],
+    ItemKind.BANK_ACCOUNT: [(ItemOwner.PRISON, "", "Basic account opened through the prison.")],
+    ItemKind.BENEFITS: [
+        (ItemOwner.PRISON, "DWP prison work coach", "Universal Credit claim started inside."),
+    ],
+    ItemKind.GP: [(ItemOwner.MENTOR, "", "Registered with a practice in {area}.")],
+    ItemKind.PRESCRIPTIONS: [(ItemOwner.PRISON, "", "Healthcare gives 7 days' supply.")],
+    ItemKind.PROBATION: [
+        (ItemOwner.PROBATION, "{borough} PDU", "First appointment 2pm on release day."),
+    ],
+    ItemKind.PHONE: [(ItemOwner.MENTOR, "", "Bringing a phone with credit to the gate.")],
+    ItemKind.TRAVEL: [(ItemOwner.MENTOR, "", "Oyster card topped up; going by train.")],
+    ItemKind.CLOTHES: [(ItemOwner.FAMILY, "", "{family} handed in clothes on the last visit.")],
+    ItemKind.DEBTS: [
+        (ItemOwner.AGENCY, "StepChange", "Court fines on hold until {he_she} is settled.")
+    ],
+    ItemKind.SUBSISTENCE: [(ItemOwner.PRISON, "", "£76 subsistence payment on release.")],
+}
+PLAN_NOT_NEEDED = {
+    ItemKind.ID: "Has a passport in {his} property.",
+    ItemKind.PRESCRIPTIONS: "No medication.",
+    ItemKind.DEBTS: "No debts or fines.",
+    ItemKind.BANK_ACCOUNT: "Still has {his} account from before.",
+}
+GATE_NOTES = [
+    "Wait at the visitors' centre; {he_she} comes out through the main gate.",
+    "Bring the phone and the Oyster card; probation at 2pm.",
+    "{family} is coming too.",
+    "",
+]
+GATE_BY_FAMILY = "{family} is collecting {him}; {mentor} meets them at home that afternoon."
 
 
 class DemoDataError(RuntimeError):
@@ -762,6 +862,8 @@ class _Seeder:
         self.used_ids: set[str] = set()
         self.used_names: set[tuple[str, str]] = set()
         self.pending_contacts: list[tuple[Contact, list[FamilyMember]]] = []
+        self.calendar = WorkingCalendar()
+        self.backdated_up_to = 0  # KeyDateChange rows up to this id have their real date
 
     # -- random helpers --
     def chance(self, p: float) -> bool:
@@ -787,16 +889,45 @@ class _Seeder:
         moment = time(self.rng.randint(earliest, latest), self.pick([0, 0, 15, 30, 30, 45]))
         return timezone.make_aware(datetime.combine(day, moment))
 
+    def fixed_day(self, day: date) -> bool:
+        """A day the release rules leave alone for anyone, child or adult: a working day
+        that is not a Friday or the day before a bank holiday (engines.release)."""
+        return (
+            self.calendar.is_working_day(day)
+            and day.weekday() != 4
+            and not self.calendar.is_bank_holiday(day + timedelta(days=1))
+        )
+
     def release_day(self, day: date, not_before: date) -> date:
-        """Releases fall Monday to Thursday: Friday releases move earlier, as the rules say."""
+        """The day somebody due out around `day` walks out: the nearest day on or before it
+        that the rules do not move (on or after it if that would be `not_before` or earlier).
+        The CRD is then set to this day or to one the rules bring back to it (scheduled_for),
+        so the engine's expected release date is exactly the day the story was built on."""
         moved = day
-        while moved.weekday() >= 4:
+        while not self.fixed_day(moved):
             moved -= timedelta(days=1)
         if moved <= not_before:
             moved = day
-            while moved.weekday() >= 4:
+            while not self.fixed_day(moved):
                 moved += timedelta(days=1)
         return moved
+
+    def scheduled_for(self, release: date, basis: str, sentence_type: str, dob: date) -> date:
+        """A CRD/ARD that the rules turn into `release`: usually that day, sometimes the
+        Friday or weekend after it (moved back by the weekend and Friday-release rules)."""
+        options = [
+            day
+            for day in (release + timedelta(days=k) for k in range(5))
+            if expected_release(
+                KeyDates(**{basis: day}), sentence_type=sentence_type, date_of_birth=dob
+            ).date
+            == release
+        ]
+        if not options:  # not a day the rules leave alone; the engine will say where it goes
+            return release
+        if len(options) > 1 and self.chance(0.4):
+            return self.pick(options[1:])
+        return options[0]
 
     # -- staff, teams, programmes --
     def set_up_staff(self) -> None:
@@ -866,7 +997,7 @@ class _Seeder:
             minimums = MINIMUM_OPEN.get(mentor, {})
             for state, count in caseload.items():
                 for i in range(_scaled(count, s, minimums.get(state, 0))):
-                    plans.append(self.plan_open_custody(mentor, state, first=i == 0))
+                    plans.append(self.plan_open_custody(mentor, state, index=i))
         for mentor, caseload in PREVENTION_CASELOADS.items():
             for state, count in caseload.items():
                 minimum = 1 if (mentor, state) == ("pat", "active_recent") else 0
@@ -881,7 +1012,8 @@ class _Seeder:
         for _ in range(_scaled(UNASSIGNED_CUSTODY, s, 1)):
             plans.append(self.plan_waiting_custody("unassigned"))
         for i in range(_scaled(PENDING_CUSTODY, s, 2)):
-            plan = self.plan_waiting_custody("pending")
+            # The first is on remand: the YJS refers before the trial, with no release date.
+            plan = self.plan_waiting_custody("pending", remand=i == 0)
             plan.consent = i % 4 != 3  # a few still need consent before Cara can accept
             plans.append(plan)
         for _ in range(_scaled(PENDING_PREVENTION, s, 1)):
@@ -912,11 +1044,20 @@ class _Seeder:
             )
         )
 
-    def plan_open_custody(self, mentor: str, state: str, first: bool = False) -> Plan:
+    def plan_open_custody(self, mentor: str, state: str, index: int = 0) -> Plan:
         today, yesterday = self.today, self.yesterday
+        first = index == 0
         female = mentor in ("shanice", "kim") and self.chance(0.25 if mentor == "shanice" else 0.1)
         plan = Plan("custody", "open", today, mentor=mentor, state=state, female=female)
         plan.age = self._custody_age()
+        plan.extra["index"] = index
+        special = SPECIAL_SENTENCES.get((mentor, state, index))
+        if special:
+            plan.extra["sentence"] = special
+        if special == SentenceType.INDETERMINATE:
+            plan.age = max(plan.age, 21)
+        elif special == SentenceType.RECALL:  # an adult sentence served before
+            plan.age = max(plan.age, 20)
         if state == "referred":
             plan.expected_release = self.release_day(today + self.days(45, 180), today)
             plan.referral_date = today - self.days(4, 15)
@@ -927,20 +1068,32 @@ class _Seeder:
                 soon = self.days(2, 8) if first else self.days(2, 26)
                 plan.expected_release = self.release_day(today + soon, today)
                 plan.referral_date = plan.expected_release - self.days(50, 160)
+                if (mentor, index) in HDC_RELEASES:
+                    plan.extra["hdc"] = True
+                    plan.age = max(plan.age, 19)
             else:
                 plan.expected_release = self.release_day(today + self.days(35, 200), today)
                 plan.referral_date = today - self.days(25, 150)
+                plan.extra["revise"] = self.chance(0.3)  # added days at an adjudication
             plan.opened_on = plan.referral_date + self.days(2, 9)
             plan.last_contact = yesterday - self.days(0, 10)
             plan.first_meeting = min(plan.opened_on + self.days(3, 12), plan.last_contact)
         elif state == "gate":
-            plan.expected_release = self.release_day(
-                today - self.days(2, 12), today - timedelta(20)
-            )
-            plan.referral_date = plan.expected_release - self.days(50, 180)
+            # Out in the last fortnight. The first has had the day-1 call but not the day-3
+            # contact (overdue on the home page); the others are up to date.
+            if first:
+                release = self.release_day(today - self.days(4, 12), today - timedelta(13))
+                follow = [self.rng.randint(1, 2)]
+            else:
+                release = self.release_day(today - self.days(2, 12), today - timedelta(14))
+                follow = [1, self.rng.randint(3, 5)]
+            follow = [d for d in follow if release + timedelta(days=d) <= yesterday]
+            plan.extra["first_days"] = follow
+            plan.expected_release = release
+            plan.referral_date = release - self.days(50, 180)
             plan.opened_on = plan.referral_date + self.days(2, 9)
             plan.first_meeting = plan.opened_on + self.days(3, 12)
-            plan.last_contact = self.between(plan.expected_release, yesterday)
+            plan.last_contact = release + timedelta(days=max(follow, default=0))
         else:  # community_recent / community_overdue
             if state == "community_overdue":
                 plan.last_contact = today - self.days(16, 40)
@@ -952,7 +1105,9 @@ class _Seeder:
                 plan.direct = True
                 plan.age = max(plan.age, 17)
                 plan.referral_date = released_by - self.days(0, 250)
-                plan.expected_release = plan.referral_date - self.days(7, 60)
+                plan.expected_release = self.release_day(
+                    plan.referral_date - self.days(7, 60), plan.referral_date - timedelta(90)
+                )
                 plan.opened_on = plan.referral_date + self.days(1, 7)
                 plan.first_meeting = plan.opened_on + self.days(2, 8)
                 plan.community_on = plan.first_meeting
@@ -967,6 +1122,8 @@ class _Seeder:
         if plan.direct:
             assert plan.expected_release is not None
             plan.received_on = plan.expected_release - self.days(60, 400)
+        if special == SentenceType.INDETERMINATE:  # years into a life sentence
+            plan.received_on = plan.referral_date - self.days(900, 1800)
         return plan
 
     def plan_closed_custody(self, mentor: str) -> Plan:
@@ -1002,11 +1159,11 @@ class _Seeder:
         if plan.direct:
             plan.age = max(plan.age, 17)
         if closes_inside:
-            r_release = self.rng.randint(150, 320)
+            r_release = self.rng.randint(160, 320)
             r_close = r_first + self.rng.randint(30, 120)
             ref = self.between(self.earliest, self.yesterday - timedelta(days=r_close + 2))
             plan.referral_date = ref
-            plan.expected_release = ref + timedelta(days=r_release)
+            plan.expected_release = self.release_day(ref + timedelta(days=r_release), ref)
             plan.opened_on = ref + timedelta(days=r_open)
             plan.first_meeting = ref + timedelta(days=r_first)
             plan.closed_on = ref + timedelta(days=r_close)
@@ -1035,8 +1192,7 @@ class _Seeder:
         plan.opened_on = ref + timedelta(days=r_open)
         plan.first_meeting = ref + timedelta(days=r_first)
         release = ref + timedelta(days=r_release)
-        if not plan.direct:
-            release = self.release_day(release, ref)
+        release = self.release_day(release, ref - timedelta(days=120) if plan.direct else ref)
         plan.expected_release = release
         plan.community_on = release + timedelta(days=e_community)
         end = release + timedelta(days=e_close)
@@ -1047,7 +1203,9 @@ class _Seeder:
             if plan.last_contact < plan.community_on:
                 plan.last_contact = plan.community_on
             plan.extra["recall_visit"] = self.chance(0.5)
-            release2 = plan.returned_on + self.days(28, 200)
+            release2 = self.release_day(
+                plan.returned_on + self.days(28, 200), plan.returned_on + timedelta(days=14)
+            )
             plan.extra["release2"] = release2
             room = release2 + timedelta(days=120) <= self.yesterday
             if room and release2 >= plan.closed_on + timedelta(days=35) and self.chance(0.4):
@@ -1094,11 +1252,14 @@ class _Seeder:
             plan.dna_tail = 2
         return plan
 
-    def plan_waiting_custody(self, outcome: str) -> Plan:
+    def plan_waiting_custody(self, outcome: str, remand: bool = False) -> Plan:
         plan = Plan("custody", outcome, self.today - self.days(1, 20), age=self._custody_age())
         plan.female = self.chance(0.1)
         plan.expected_release = self.release_day(self.today + self.days(20, 160), self.today)
         plan.received_on = plan.referral_date - self.days(20, 240)
+        if remand:
+            plan.extra["sentence"] = SentenceType.REMAND
+            plan.received_on = plan.referral_date - self.days(14, 150)
         if outcome == "unassigned":
             plan.opened_on = min(plan.referral_date + self.days(1, 4), self.yesterday)
         return plan
@@ -1477,10 +1638,12 @@ class _Seeder:
     def custody_referral_data(
         self, plan: Plan, person: Person, prison: Establishment, words: dict[str, str]
     ) -> dict[str, Any]:
-        release = plan.expected_release
+        # What the prison said at the time: before HDC was approved, the CRD's release date.
+        release = plan.extra.get("crd_release") or plan.expected_release
         assert release is not None
         when = f"{release.day} {release:%B %Y}"
         borough = plan.extra["borough"]
+        sentence = plan.extra.get("sentence", "")
         if plan.direct:
             source = ReferralSource.YJS if plan.age < 18 else ReferralSource.PROBATION
         elif plan.age < 18:
@@ -1519,8 +1682,25 @@ class _Seeder:
             referrer, contact = "", ""
         if plan.direct:
             opening = f"Released from {prison.display_name} on {when}; on licence in {going_to}."
+        elif sentence == SentenceType.REMAND:
+            opening = (
+                f"On remand at {prison.display_name} awaiting trial at {self.pick(COURTS)}; "
+                "no release date until the court decides."
+            )
+        elif sentence == SentenceType.RECALL:
+            opening = (
+                f"Recalled to {prison.display_name} for breaching licence conditions; "
+                f"expected out again on {when}."
+            )
+        elif sentence == SentenceType.INDETERMINATE:
+            ped = plan.extra["ped"]
+            opening = (
+                f"Serving a life sentence at {prison.display_name}; parole eligibility date "
+                f"{ped.day} {ped:%B %Y}. Wants help to prepare for the Parole Board."
+            )
         elif source == ReferralSource.YJS:
-            opening = f"Serving a DTO at {prison.display_name}; due out on {when}."
+            order = "a DTO" if plan.extra.get("sentence_type") == SentenceType.DTO else "a sentence"
+            opening = f"Serving {order} at {prison.display_name}; due out on {when}."
         elif source == ReferralSource.FAMILY:
             opening = (
                 f"{plan.extra['kin']} rang us: {words['name']} is due out of "
@@ -1598,28 +1778,37 @@ class _Seeder:
         female = plan.female
         prison = self.prison_for(self.age_on(dob, received), female)
         # An earlier sentence for some: custody history is the norm, not the exception.
+        previous: CustodyEpisode | None = None
         earlier = received - self.days(250, 900)
-        if earlier >= fifteen and self.chance(0.25):
-            first = custody.start_custody_episode(
-                cara, person, self.prison_for(self.age_on(dob, earlier), female), earlier
-            )
-            custody.record_release(
-                cara, first, min(earlier + self.days(40, 220), received - timedelta(days=30))
-            )
-        episode = custody.start_custody_episode(
-            cara, person, prison, received, expected_release_date=plan.expected_release
-        )
-        words = self.words(person, plan, prison=prison.display_name)
+        if plan.extra.get("sentence") == SentenceType.RECALL:
+            previous = self.licence_sentence(plan, person, received, female)
+            if previous is None:
+                del plan.extra["sentence"]
+        elif earlier >= fifteen and self.chance(0.25):
+            previous = self.earlier_custody(person, dob, earlier, received, female)
+        episode = self.start_custody(plan, person, prison, received, previous)
+        plan.extra["prison0"] = prison
+        plan.extra["sentence_type"] = episode.sentence_type
+        plan.extra["moves"] = self.move_between_prisons(plan, episode)
+        if episode.expected_release_date is not None:
+            # The engine's date, from the key dates: everything after is built on it.
+            plan.expected_release = episode.expected_release_date
+        release = plan.expected_release
+        released = episode.expected_release_date is not None and release <= self.yesterday
+        at_referral = self.prison_on(plan, plan.referral_date, prison)
+        words = self.words(person, plan, prison=at_referral.display_name)
+        if plan.direct and released:
+            # Referred after release: the release was on record before the case opened.
+            custody.record_release(cara, episode, release)
         referral = casework.create_referral(
             cara,
             person,
             self.programmes["custody"],
-            self.custody_referral_data(plan, person, prison, words),
+            self.custody_referral_data(plan, person, at_referral, words),
         )
-        released = plan.expected_release <= self.yesterday
         if plan.outcome == "declined":
             if released:
-                custody.record_release(cara, episode, plan.expected_release)
+                custody.record_release(cara, episode, release)
             note = self.fill(self.pick(DECLINE_NOTES[plan.decline_reason]), words)
             casework.decline_referral(cara, referral, plan.decline_reason, note)
             return
@@ -1634,40 +1823,413 @@ class _Seeder:
             opened_on=plan.opened_on,
             note=""
             if mentor
-            else f"Accepted; waiting for a mentor with clearance for {prison.display_name}.",
+            else f"Accepted; waiting for a mentor with clearance for {at_referral.display_name}.",
         )
-        self.run_custody_case(plan, person, case, episode, prison, words)
+        self.run_custody_case(plan, person, case, episode, words)
+        if plan.closed_on is None:
+            self.make_release_plan(plan, case, episode, words)
         if plan.rereferral:
             self.run_rereferral(plan, person)
 
+    # -- custody records --
+    def backdate_changes(self, episode: CustodyEpisode, day: date) -> None:
+        """Date the key-date changes just recorded for `episode` on the day they happened
+        (the actions stamp the moment of the call; see the module notes)."""
+        fresh = list(
+            KeyDateChange.objects.filter(episode=episode, pk__gt=self.backdated_up_to).values_list(
+                "pk", flat=True
+            )
+        )
+        if fresh:
+            KeyDateChange.objects.filter(pk__in=fresh).update(changed_at=self.at(day, 9, 17))
+            self.backdated_up_to = max(fresh)
+
+    def sentence_dates(
+        self,
+        release: date,
+        received: date,
+        dob: date,
+        previous: CustodyEpisode | None = None,
+        hdc: bool = False,
+    ) -> tuple[str, dict[str, date], bool]:
+        """Sentence type and key dates whose expected release is `release` (a day the rules
+        leave alone), and whether it is an HDC release still to be approved: then the CRD is
+        later and `release` becomes the HDC approved date (HDCAD) afterwards."""
+        if (
+            previous is not None
+            and previous.sentence_type == SentenceType.DETERMINATE
+            and previous.sed is not None
+            and previous.sentence_date is not None
+            and received < previous.sed - timedelta(days=28)
+            and release + timedelta(days=14) < previous.sed
+        ):
+            # Recalled on the licence of the earlier sentence: same sentence, same end.
+            crd = self.scheduled_for(release, "crd", SentenceType.RECALL, dob)
+            end = previous.sed
+            key = {"sentence_date": previous.sentence_date, "crd": crd, "led": end, "sed": end}
+            return SentenceType.RECALL, key, False
+        latest = min(release - timedelta(days=42), self.yesterday)
+        sentenced = max(received, min(received + self.days(0, 60), latest))
+        age = self.age_on(dob, sentenced)
+        if age < 18 and (release - sentenced).days <= 365:
+            sentence_type, basis = SentenceType.DTO, "ard"  # released halfway through the order
+        else:
+            sentence_type, basis = SentenceType.DETERMINATE, "crd"
+        hdc = (
+            hdc
+            and sentence_type == SentenceType.DETERMINATE
+            and age >= 18
+            and sentenced <= release - timedelta(days=28)
+        )
+        if hdc:
+            scheduled = release + self.days(14, 56)  # the CRD; HDC brings release forward
+        else:
+            scheduled = self.scheduled_for(release, basis, sentence_type, dob)
+        half = max((scheduled - sentenced).days, 28)
+        end = scheduled + timedelta(days=half)
+        key = {"sentence_date": sentenced, basis: scheduled, "sed": end}
+        if sentence_type == SentenceType.DETERMINATE:
+            key["led"] = end
+            if age >= 18 and half < 365:  # under two years: top-up supervision for a year
+                key["tused"] = scheduled + timedelta(days=365)
+            if age >= 18 and 42 <= half < 2 * 365 and (hdc or self.chance(0.3)):
+                # Eligible for HDC a quarter of the way through, at most 180 days early.
+                eligible = max(
+                    sentenced + timedelta(days=max(28, half // 2)),
+                    scheduled - timedelta(days=180),
+                )
+                if hdc:
+                    eligible = min(eligible, release - self.days(0, 14))
+                if sentenced < eligible < scheduled:
+                    key["hdced"] = eligible
+        return sentence_type, key, hdc and "hdced" in key
+
+    def start_custody(
+        self,
+        plan: Plan,
+        person: Person,
+        prison: Establishment,
+        received: date,
+        previous: CustodyEpisode | None,
+    ) -> CustodyEpisode:
+        """The episode the plan is about, with the dates it would have had on the way: the
+        sentence calculation on reception, added days for some, HDC approved for others."""
+        cara = self.users["cara"]
+        dob: date = plan.extra["dob"]
+        release = plan.expected_release
+        assert release is not None
+        kind = plan.extra.get("sentence", "")
+        revise: tuple[dict[str, date], str, date] | None = None
+        hdc = False
+        if kind == SentenceType.REMAND:
+            sentence_type, key, reason = kind, {}, "Remanded in custody"
+        elif kind == SentenceType.INDETERMINATE:
+            sentenced = min(received + self.days(60, 300), self.yesterday)
+            sentence_type, reason = kind, "Life sentence: minimum term set by the judge"
+            key = {"sentence_date": sentenced, "ped": self.today + self.days(200, 900)}
+            plan.extra["ped"] = key["ped"]
+        else:
+            sentence_type, key, hdc = self.sentence_dates(
+                release, received, dob, previous, hdc=plan.extra.get("hdc", False)
+            )
+            reason = (
+                "Recalled to custody"
+                if sentence_type == SentenceType.RECALL
+                else "Sentence calculation from the prison"
+            )
+            known = max(received, key["sentence_date"])
+            if plan.extra.get("revise") and "crd" in key and known < self.today - timedelta(40):
+                # Added days at an adjudication: the CRD was earlier to begin with.
+                added = self.pick([7, 14, 21])
+                first = dict(key, crd=key["crd"] - timedelta(days=added))
+                if first["crd"] > max(received, first.get("hdced", received)):
+                    note = self.pick(ADDED_DAYS_REASONS).format(days=added)
+                    revise = ({"crd": key["crd"]}, note, known)
+                    key = first
+        episode = custody.start_custody_episode(
+            cara, person, prison, received, sentence_type=sentence_type, key_dates=key,
+            reason=reason,
+        )  # fmt: skip
+        self.backdate_changes(episode, max(received, key.get("sentence_date", received)))
+        if revise is not None:
+            changes, note, known = revise
+            custody.update_key_dates(cara, episode, changes, note)
+            self.backdate_changes(
+                episode, self.between(known + timedelta(days=14), self.today - timedelta(20))
+            )
+        if hdc:
+            plan.extra["crd_release"] = episode.expected_release_date
+            custody.update_key_dates(cara, episode, {"hdcad": release}, HDC_APPROVED)
+            self.backdate_changes(episode, self.today - self.days(2, 10))
+        return episode
+
+    def earlier_custody(
+        self, person: Person, dob: date, received: date, next_time: date, female: bool
+    ) -> CustodyEpisode:
+        """An earlier sentence, served and released before this story begins."""
+        cara = self.users["cara"]
+        release = self.release_day(
+            min(received + self.days(40, 220), next_time - timedelta(days=30)),
+            received + timedelta(days=14),
+        )
+        sentence_type, key, _ = self.sentence_dates(release, received, dob)
+        episode = custody.start_custody_episode(
+            cara,
+            person,
+            self.prison_for(self.age_on(dob, received), female),
+            received,
+            sentence_type=sentence_type,
+            key_dates=key,
+            reason="Sentence calculation from the prison",
+        )
+        self.backdate_changes(episode, max(received, key["sentence_date"]))
+        assert episode.expected_release_date is not None
+        custody.record_release(cara, episode, episode.expected_release_date)
+        return episode
+
+    def licence_sentence(
+        self, plan: Plan, person: Person, recalled_on: date, female: bool
+    ) -> CustodyEpisode | None:
+        """The sentence someone is recalled on: released at its CRD a few months before
+        `recalled_on`, its licence running well past the release the plan expects."""
+        cara = self.users["cara"]
+        dob: date = plan.extra["dob"]
+        release = plan.expected_release
+        assert release is not None
+        out = self.release_day(recalled_on - self.days(30, 150), recalled_on - timedelta(days=200))
+        half = (release + self.days(60, 200) - out).days
+        sentenced = out - timedelta(days=half)
+        received = sentenced - self.days(0, 60)  # remand before sentence
+        if self.age_on(dob, received) < 18:
+            return None  # no adult sentence to be recalled on; this one is new
+        crd = self.scheduled_for(out, "crd", SentenceType.DETERMINATE, dob)
+        end = crd + (crd - sentenced)  # released halfway
+        key = {"sentence_date": sentenced, "crd": crd, "led": end, "sed": end}
+        episode = custody.start_custody_episode(
+            cara,
+            person,
+            self.prison_for(self.age_on(dob, received), female),
+            received,
+            sentence_type=SentenceType.DETERMINATE,
+            key_dates=key,
+            reason="Sentence calculation from the prison",
+        )
+        self.backdate_changes(episode, sentenced)
+        assert episode.expected_release_date is not None
+        custody.record_release(cara, episode, episode.expected_release_date)
+        return episode
+
+    def recall_custody(
+        self, plan: Plan, person: Person, episode: CustodyEpisode, prison: Establishment
+    ) -> CustodyEpisode:
+        """Back inside after release: a recall on the same sentence while its licence runs,
+        otherwise a new sentence."""
+        cara = self.users["cara"]
+        dob: date = plan.extra["dob"]
+        returned = plan.returned_on
+        assert returned is not None
+        release: date = plan.extra["release2"]
+        end = episode.sed
+        if (
+            episode.sentence_type == SentenceType.DETERMINATE
+            and end is not None
+            and episode.sentence_date is not None
+            and returned < end - timedelta(days=28)
+            and release + timedelta(days=14) < end
+        ):
+            sentence_type = str(SentenceType.RECALL)
+            crd = self.scheduled_for(release, "crd", sentence_type, dob)
+            key = {"sentence_date": episode.sentence_date, "crd": crd, "led": end, "sed": end}
+            reason = "Recalled to custody"
+        else:
+            sentence_type, key, _ = self.sentence_dates(release, returned, dob)
+            reason = "Sentence calculation from the prison"
+        recall = custody.start_custody_episode(
+            cara, person, prison, returned, sentence_type=sentence_type, key_dates=key,
+            reason=reason,
+        )  # fmt: skip
+        self.backdate_changes(recall, returned)
+        return recall
+
+    @staticmethod
+    def birthday(dob: date, age: int) -> date:
+        try:
+            return dob.replace(year=dob.year + age)
+        except ValueError:  # born on 29 February
+            return date(dob.year + age, 3, 1)
+
+    def move_between_prisons(
+        self, plan: Plan, episode: CustodyEpisode
+    ) -> list[tuple[date, Establishment]]:
+        """Moves children make inside: Cookham Wood to Feltham sometimes, and out of the
+        children's estate (to Isis, mostly) soon after an 18th birthday."""
+        if plan.female:
+            return []
+        release = episode.expected_release_date or plan.expected_release
+        assert release is not None
+        last = min(self.yesterday, release - timedelta(days=7))
+        eighteen = self.birthday(plan.extra["dob"], 18)
+        moves: list[tuple[date, str]] = []
+        day = episode.received_on
+        if episode.establishment_id == "CKI" and self.chance(0.35):
+            move = day + self.days(14, 150)
+            if move <= last and move < eighteen:
+                moves.append((move, "FMI"))
+                day = move
+        if episode.establishment_id in PRISONS_UNDER_18 and self.chance(0.7):
+            move = max(eighteen, day + timedelta(days=1)) + self.days(0, 21)
+            if move <= last:
+                moves.append((move, self.pick(PRISONS_AT_18)))
+        cara = self.users["cara"]
+        for move, code in moves:
+            custody.record_transfer(cara, episode, self.prisons[code], move)
+        return [(move, self.prisons[code]) for move, code in moves]
+
+    def prison_on(self, plan: Plan, day: date, first: Establishment) -> Establishment:
+        """Where the young person was held on `day` (after any moves)."""
+        prison = first
+        for moved, establishment in plan.extra.get("moves", []):
+            if moved <= day:
+                prison = establishment
+        return prison
+
+    # -- release-day plans --
+    def make_release_plan(
+        self, plan: Plan, case: Case, episode: CustodyEpisode, words: dict[str, str]
+    ) -> None:
+        """A release-day plan for a release in the next PLAN_WEEKS weeks (in the state the
+        coordinator would find it) or, done, for one in the last fortnight."""
+        release = episode.expected_release_date
+        if release is None:
+            return
+        if episode.released_on is None:
+            if not self.today <= release <= self.today + timedelta(weeks=PLAN_WEEKS):
+                return
+            stage = self.plan_stage(plan, case, release)
+        elif "first_days" in plan.extra:
+            stage = "released"
+        else:
+            return
+        cara, mentor = self.users["cara"], case.mentor
+        release_plan = custody.create_release_plan(cara, case, episode)
+        said = words | {
+            "housing": self.pick(HOUSING),
+            "mentor": mentor.first_name if mentor else "the mentor",
+        }
+        child = self.age_on(plan.extra["dob"], release) < 18
+        for item in release_plan.items.order_by("id"):
+            if item.kind == ItemKind.GATE_MEETING:
+                data = self.gate_meeting(stage, release, mentor, said)
+            else:
+                data = self.plan_item(stage, item.kind, said, child)
+            if data:
+                custody.update_plan_item(cara, item, data)
+
+    def plan_stage(self, plan: Plan, case: Case, release: date) -> str:
+        if case.mentor is None:
+            return self.weighted({"started": 1, "new": 1})
+        if plan.state == "custody_soon":
+            forced = FORCED_PLAN_STAGES.get((plan.mentor or "", plan.extra.get("index", -1)))
+            if forced:
+                return forced
+        if (release - self.today).days <= 28:
+            return self.weighted({"ready": 10, "all_set": 3, "behind": 7})
+        return self.weighted({"ready": 2, "started": 5, "new": 3})
+
+    def plan_item(
+        self, stage: str, kind: str, words: dict[str, str], child: bool
+    ) -> dict[str, Any]:
+        done, doing, to_do = ItemStatus.DONE, ItemStatus.IN_PROGRESS, ItemStatus.TO_DO
+        early = kind in (ItemKind.ID, ItemKind.BANK_ACCOUNT, ItemKind.PROBATION, ItemKind.BENEFITS)
+        status = {
+            "released": lambda: done,
+            "all_set": lambda: done,
+            "ready": lambda: self.weighted({done: 7, doing: 2, to_do: 1}),
+            "behind": lambda: self.weighted({done: 2, doing: 3, to_do: 5}),
+            "started": lambda: self.weighted({done: 1, doing: 2, to_do: 3}) if early else to_do,
+            "new": lambda: to_do,
+        }[stage]()
+        if kind == ItemKind.ACCOMMODATION and stage in ("released", "all_set", "ready"):
+            status = done
+        elif kind == ItemKind.ACCOMMODATION and stage == "behind":
+            return {
+                "status": doing,
+                "notes": "Housing assessment booked with the council; nothing confirmed yet.",
+            }
+        if kind == ItemKind.SUBSISTENCE:
+            if child and stage != "new":
+                return {
+                    "status": ItemStatus.NOT_NEEDED,
+                    "notes": "Under 18: no subsistence payment.",
+                }
+        elif status == done and kind in PLAN_NOT_NEEDED and self.chance(0.25):
+            return {
+                "status": ItemStatus.NOT_NEEDED,
+                "notes": self.fill(PLAN_NOT_NEEDED[kind], words),
+            }
+        if status == to_do:
+            return {}
+        data: dict[str, Any] = {"status": status}
+        if kind in PLAN_DONE:
+            owner, detail, note = self.pick(PLAN_DONE[kind])
+            data.update(owner=owner, owner_detail=self.fill(detail, words))
+            if status == done:
+                data["notes"] = self.fill(note, words)
+        return data
+
+    def gate_meeting(
+        self, stage: str, release: date, mentor: User | None, words: dict[str, str]
+    ) -> dict[str, Any]:
+        """Arranged for release day between 08:00 and 09:30, the mentor at the gate."""
+        hour, minute = self.pick([(8, 0), (8, 15), (8, 30), (8, 30), (8, 45), (9, 0), (9, 30)])
+        at = timezone.make_aware(datetime.combine(release, time(hour, minute)))
+        if mentor is None:
+            return {}
+        if stage == "released":
+            return {"status": ItemStatus.DONE, "appointment_at": at, "assignee": mentor}
+        if stage == "all_set" and self.chance(0.25):
+            return {"status": ItemStatus.NOT_NEEDED, "notes": self.fill(GATE_BY_FAMILY, words)}
+        if stage in ("ready", "all_set"):
+            # Arranged, and still to happen: it stays open until the day.
+            return {"appointment_at": at, "assignee": mentor,
+                    "notes": self.fill(self.pick(GATE_NOTES), words)}  # fmt: skip
+        return {}
+
+    # -- casework --
     def run_custody_case(
         self,
         plan: Plan,
         person: Person,
         case: Case,
         episode: CustodyEpisode,
-        prison: Establishment,
         words: dict[str, str],
     ) -> None:
+        """Contacts and the phase changes nobody else makes. Custody actions move the case
+        (in custody on reception, through the gate on release) and so does the first
+        contact two weeks after release (into the community; see save_contacts)."""
         cara = self.users["cara"]
         mentor = case.mentor
         if mentor is None or plan.first_meeting is None:
             return
-        release = plan.expected_release
+        release = episode.expected_release_date or plan.expected_release
         assert release is not None
+        # Remand and indeterminate sentences have no release date: the story stays inside.
+        can_release = episode.expected_release_date is not None
         end = plan.last_contact or plan.first_meeting
         closed = plan.closed_on
         limit = closed or self.yesterday
         events: list[tuple[date, int, Callable[[], Any]]] = []
         family = [m for m in plan.extra.get("family", []) if m.may_contact]
+        first_prison: Establishment = plan.extra.get("prison0", episode.establishment)
 
         def contact(day: date, kind: str, dna: str = "") -> None:
-            events.append((day, 1, lambda: self.log(case, mentor, day, kind, words, family, dna)))
+            said = words
+            if plan.extra.get("moves") and kind in ("prison", "call", "gate"):
+                said = words | {"prison": self.prison_on(plan, day, first_prison).display_name}
+            events.append((day, 1, lambda: self.log(case, mentor, day, kind, said, family, dna)))
 
         # In custody: a visit every two or three weeks, calls in between.
         if plan.direct:
-            if release <= self.yesterday and episode.released_on is None:
-                custody.record_release(cara, episode, release)
             events.append(
                 (
                     plan.first_meeting,
@@ -1703,40 +2265,24 @@ class _Seeder:
                     if self.chance(0.35) and call < release and call <= end:
                         contact(call, "call")
                     day += self.days(10, 21)
-            if release <= min(limit, self.yesterday):
+            if can_release and release <= min(limit, self.yesterday):
+                # Moves the case through the gate (custody.actions.move_cases_to).
                 events.append(
                     (release, 0, lambda: custody.record_release(mentor, episode, release))
-                )
-                events.append(
-                    (
-                        release,
-                        0,
-                        lambda: casework.change_phase(
-                            cara, case, Phase.THROUGH_THE_GATE, release, "Released; met at the gate"
-                        ),
-                    )
                 )
                 if release <= end:
                     contact(release, "gate")
         # In the community: weekly at first, then every week or two.
-        community_on = plan.community_on
-        if community_on and community_on <= min(limit, self.yesterday):
-            if not plan.direct:
-                events.append(
-                    (
-                        community_on,
-                        0,
-                        lambda: casework.change_phase(
-                            cara, case, Phase.COMMUNITY, community_on, "Settled after release"
-                        ),
-                    )
-                )
         if release <= end:
-            day = plan.first_meeting if plan.direct else release + self.days(1, 4)
-            while day <= end:
-                contact(day, "community")
-                early = (day - release).days < 45
-                day += self.days(3, 8) if early else self.days(6, 14)
+            if "first_days" in plan.extra:  # released in the last fortnight
+                for offset in plan.extra["first_days"]:
+                    contact(release + timedelta(days=offset), "community")
+            else:
+                day = plan.first_meeting if plan.direct else release + self.days(1, 4)
+                while day <= end:
+                    contact(day, "community")
+                    early = (day - release).days < 45
+                    day += self.days(3, 8) if early else self.days(6, 14)
         # The last contact falls exactly where the plan says (recent or overdue).
         if plan.last_contact and events:
             last_day = (
@@ -1767,19 +2313,16 @@ class _Seeder:
             run()
         if closed is None:
             return
+        # Contacts first: one two weeks after release settles the case in the community,
+        # which must be on record before anything later (a recall, the closure).
+        self.save_contacts()
         recall: CustodyEpisode | None = None
         if plan.returned_on:
             recall_prison = self.prisons[
                 self.pick(PRISONS_WOMEN if plan.female else PRISONS_RECALL)
             ]
-            release2: date = plan.extra["release2"]
-            recall = custody.start_custody_episode(
-                cara,
-                person,
-                recall_prison,
-                plan.returned_on,
-                expected_release_date=release2,
-            )
+            # Back in custody: the action moves the still-open case back to "in custody".
+            recall = self.recall_custody(plan, person, episode, recall_prison)
             plan.extra["recall_episode"] = recall
             if plan.extra.get("recall_visit"):
                 self.log(
@@ -1797,7 +2340,7 @@ class _Seeder:
         if recall is not None:
             if plan.extra["release2"] <= self.yesterday and not plan.rereferral:
                 custody.record_release(cara, recall, plan.extra["release2"])
-        elif episode.released_on is None and release <= self.yesterday:
+        elif episode.released_on is None and can_release and release <= self.yesterday:
             # Closed while still inside; the prison's release still goes on the record.
             custody.record_release(cara, episode, release)
 
@@ -1806,8 +2349,18 @@ class _Seeder:
         assert plan is not None and plan.mentor
         cara = self.users["cara"]
         recall: CustodyEpisode = first.extra["recall_episode"]
-        plan.extra = {**first.extra, "family": first.extra.get("family", [])}
+        plan.extra = {
+            **first.extra,
+            "family": first.extra.get("family", []),
+            "moves": [],
+            "prison0": recall.establishment,
+        }
+        assert recall.expected_release_date is not None
+        plan.expected_release = recall.expected_release_date
         words = self.words(person, plan, prison=recall.establishment.display_name)
+        how = (
+            "after a recall" if recall.sentence_type == SentenceType.RECALL else "on a new sentence"
+        )
         referral = casework.create_referral(
             cara,
             person,
@@ -1818,7 +2371,7 @@ class _Seeder:
                 "referrer_name": self.professional_name(),
                 "referrer_contact": f"020 7946 0{self.rng.randint(0, 999):03d}",
                 "referral_date": plan.referral_date,
-                "reasons": f"Back in custody after a recall. Release date "
+                "reasons": f"Back in custody {how}. Release date "
                 f"{plan.expected_release:%d/%m/%Y}. {words['name']} asked to work with "
                 f"{self.users[plan.mentor].first_name} again.",
                 "consent_recorded": True,
@@ -1832,7 +2385,7 @@ class _Seeder:
             opened_on=plan.opened_on,
             note="Same mentor as before",
         )
-        self.run_custody_case(plan, person, case, recall, recall.establishment, words)
+        self.run_custody_case(plan, person, case, recall, words)
 
     def plan_prevention_referral(self, plan: Plan, words: dict[str, str]) -> dict[str, Any]:
         borough = plan.extra["borough"]
@@ -1973,6 +2526,23 @@ class _Seeder:
             )
         AuditEvent.objects.bulk_create(events)
         self.pending_contacts = []
+        self.settle_into_community(saved)
+
+    def settle_into_community(self, contacts: list[Contact]) -> None:
+        """What log_contact does after saving a contact: a case through the gate moves into
+        the community when the young person is seen two weeks after release. The very rule
+        log_contact applies, in date order, for the cases waiting on it (one query if none)."""
+        waiting = (
+            Case.objects.select_related("programme")
+            .filter(pk__in={c.case_id for c in contacts}, phase=Phase.THROUGH_THE_GATE)
+            .in_bulk()
+        )
+        if not waiting:
+            return
+        for contact in sorted(contacts, key=lambda c: c.occurred_at):
+            case = waiting.get(contact.case_id)
+            if case is not None:
+                casework.settle_into_community(contact.logged_by, case, contact)
 
     def log(
         self,
@@ -2113,6 +2683,10 @@ def counts() -> dict[str, int]:
         "open_cases": Case.objects.open().count(),
         "phase_changes": PhaseChange.objects.count(),
         "contacts": Contact.objects.count(),
+        "transfers": Transfer.objects.count(),
+        "key_date_changes": KeyDateChange.objects.count(),
+        "release_plans": ReleasePlan.objects.count(),
+        "plan_items": PlanItem.objects.count(),
     }
 
 
