@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from throughgate.accounts import roles
 from throughgate.core import audit
+from throughgate.core.actions import reject_unknown_fields
 from throughgate.core.models import AuditAction
 from throughgate.people.models import FamilyMember, Person
 
@@ -50,9 +51,7 @@ def _user_or_none(actor: Any) -> Any:
 def create_referral(
     actor: Any, person: Person, programme: Programme, data: dict[str, Any]
 ) -> Referral:
-    unknown = set(data) - set(REFERRAL_FIELDS)
-    if unknown:
-        raise ValueError(f"unexpected fields: {', '.join(sorted(unknown))}")
+    reject_unknown_fields(data, REFERRAL_FIELDS)
     referral = Referral(
         person=person,
         programme=programme,
@@ -306,9 +305,7 @@ def log_contact(
     staff: Any = None,
     family_members: Iterable[FamilyMember] = (),
 ) -> Contact:
-    unknown = set(data) - set(CONTACT_FIELDS)
-    if unknown:
-        raise ValueError(f"unexpected fields: {', '.join(sorted(unknown))}")
+    reject_unknown_fields(data, CONTACT_FIELDS)
     locked = _lock_open_case(case)
     family = list(family_members)
     foreign = [m for m in family if m.person_id != locked.person_id]

@@ -21,6 +21,7 @@ from django.utils import timezone
 from throughgate.casework import actions as casework_actions
 from throughgate.casework.models import Case, Phase, ProgrammeKind
 from throughgate.core import audit
+from throughgate.core.actions import reject_unknown_fields
 from throughgate.core.models import AuditAction
 from throughgate.engines.release import ExpectedRelease, KeyDates, expected_release
 from throughgate.people.models import Person
@@ -119,9 +120,7 @@ def start_custody_episode(
     reason: str = "",
 ) -> CustodyEpisode:
     key_dates = key_dates or {}
-    unknown = set(key_dates) - set(KEY_DATES)
-    if unknown:
-        raise ValueError(f"unexpected key dates: {', '.join(sorted(unknown))}")
+    reject_unknown_fields(key_dates, KEY_DATES)
     current = (
         CustodyEpisode.objects.select_for_update()
         .filter(person=person, released_on__isnull=True)
@@ -213,9 +212,7 @@ def update_key_dates(
     to see later (HDC approved, parole directed, added days, recall).
     """
     allowed = {*KEY_DATES, "sentence_type"}
-    unknown = set(changes) - allowed
-    if unknown:
-        raise ValueError(f"unexpected fields: {', '.join(sorted(unknown))}")
+    reject_unknown_fields(changes, allowed)
     locked = CustodyEpisode.objects.select_for_update().select_related("person").get(pk=episode.pk)
     before = {name: getattr(locked, name) for name in allowed}
     for name, value in changes.items():
@@ -341,9 +338,7 @@ def _validate_assignee(item: PlanItem) -> None:
 
 @transaction.atomic
 def update_plan_item(actor: Any, item: PlanItem, data: dict[str, Any]) -> list[str]:
-    unknown = set(data) - set(PLAN_ITEM_FIELDS)
-    if unknown:
-        raise ValueError(f"unexpected fields: {', '.join(sorted(unknown))}")
+    reject_unknown_fields(data, PLAN_ITEM_FIELDS)
     locked = PlanItem.objects.select_for_update().select_related("plan__case").get(pk=item.pk)
     before = {name: getattr(locked, name) for name in PLAN_ITEM_FIELDS}
     for name, value in data.items():
@@ -365,9 +360,7 @@ def update_plan_item(actor: Any, item: PlanItem, data: dict[str, Any]) -> list[s
 
 @transaction.atomic
 def add_plan_item(actor: Any, plan: ReleasePlan, data: dict[str, Any]) -> PlanItem:
-    unknown = set(data) - set(PLAN_ITEM_FIELDS)
-    if unknown:
-        raise ValueError(f"unexpected fields: {', '.join(sorted(unknown))}")
+    reject_unknown_fields(data, PLAN_ITEM_FIELDS)
     item = PlanItem(plan=plan, **{"kind": ItemKind.OTHER, **data})
     item.full_clean()
     _validate_assignee(item)

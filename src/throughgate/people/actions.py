@@ -12,6 +12,7 @@ from typing import Any
 from django.db import transaction
 
 from throughgate.core import audit
+from throughgate.core.actions import reject_unknown_fields
 from throughgate.core.models import AuditAction
 from throughgate.engines.names import phonetic_key, prefix_key
 
@@ -51,9 +52,7 @@ def refresh_name_index(person: Person) -> None:
 
 
 def _apply(instance: Any, data: dict[str, Any], allowed: list[str]) -> list[str]:
-    unknown = set(data) - set(allowed)
-    if unknown:
-        raise ValueError(f"unexpected fields: {', '.join(sorted(unknown))}")
+    reject_unknown_fields(data, allowed)
     for name, value in data.items():
         setattr(instance, name, value)
     return list(data)
