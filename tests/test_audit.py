@@ -11,7 +11,6 @@ from django.utils import timezone
 
 from throughgate.casework import actions
 from throughgate.casework.models import Case
-from throughgate.core import audit
 from throughgate.core.models import AuditAction, AuditEvent
 
 from . import make
@@ -148,8 +147,3 @@ def test_audit_filter_rejects_an_end_date_before_the_start(ade, login):
     )
     assert "The end date is before the start date." in response.content.decode()
     assert list(response.context["page"]) == []
-
-
-def test_change_actions_refuse_to_audit_outside_a_transaction():
-    with pytest.raises(RuntimeError):
-        audit.require_transaction()

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import models, transaction
+from django.db import models
 
 from .models import AuditAction, AuditEvent
 
@@ -80,14 +80,3 @@ def record(
 
 def record_view(actor: Any, obj: models.Model, summary: str = "") -> AuditEvent:
     return record(actor, AuditAction.VIEW, obj, summary=summary)
-
-
-def require_transaction() -> None:
-    """Actions call this to make sure their audit write shares the change's transaction."""
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("audit events for changes must be written inside transaction.atomic()")
-
-
-def changed_fields(instance: models.Model, new_values: dict[str, Any]) -> list[str]:
-    """Names of the fields whose value differs from the instance's current one."""
-    return [name for name, value in new_values.items() if getattr(instance, name) != value]

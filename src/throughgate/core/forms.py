@@ -26,11 +26,3 @@ class DateTimeInput(forms.DateTimeInput):
 
     def __init__(self, attrs: dict | None = None):
         super().__init__(attrs=attrs, format="%Y-%m-%dT%H:%M")
-
-
-class CleanedCharField(forms.CharField):
-    """Strips and collapses inner whitespace (names typed on phones gain stray spaces)."""
-
-    def to_python(self, value: str | None) -> str:
-        value = super().to_python(value)
-        return " ".join(value.split()) if value else value

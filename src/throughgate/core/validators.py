@@ -94,10 +94,3 @@ def normalise_phone(value: str) -> str:
             code="invalid_phone",
         )
     return cleaned
-
-
-def validate_past_date(value: date | None, what: str = "This date") -> None:
-    from django.utils import timezone
-
-    if value and value > timezone.localdate():
-        raise ValidationError(f"{what} cannot be in the future.", code="future_date")
