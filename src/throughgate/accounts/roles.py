@@ -49,6 +49,17 @@ def has_caseload(user: Any) -> bool:
     return role_of(user) in CASEWORKER_ROLES
 
 
+def caseworkers() -> Any:
+    """Active users who can hold a caseload: the choices for mentor and gate meeting."""
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.filter(is_active=True, role__in=CASEWORKER_ROLES)
+
+
+def is_active_caseworker(user: Any) -> bool:
+    return bool(user.is_active and user.role in CASEWORKER_ROLES)
+
+
 def manages_cases(user: Any) -> bool:
     """Triage referrals, assign mentors, move phases and close cases."""
     return role_of(user) in (Role.ADMIN, Role.COORDINATOR)

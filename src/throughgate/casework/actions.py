@@ -65,11 +65,10 @@ def create_referral(
     return referral
 
 
-def _validate_mentor(mentor: Any) -> None:
-    if mentor is None:
-        return
-    if not mentor.is_active or mentor.role not in roles.CASEWORKER_ROLES:
-        raise ValidationError({"mentor": f"{mentor} is not an active mentor or worker."})
+def validate_caseworker(user: Any, field: str = "mentor") -> None:
+    """Only an active mentor or worker may be given a mentee or a gate meeting."""
+    if user is not None and not roles.is_active_caseworker(user):
+        raise ValidationError({field: f"{user} is not an active mentor or worker."})
 
 
 @transaction.atomic
@@ -110,7 +109,7 @@ def accept_referral(
         errors["initial_phase"] = f"Choose a phase of {programme}."
     if errors:
         raise ValidationError(errors)
-    _validate_mentor(mentor)
+    validate_caseworker(mentor)
     case = Case.objects.create(
         person=referral.person,
         programme=programme,
@@ -195,7 +194,7 @@ def _lock_open_case(case: Case) -> Case:
 @transaction.atomic
 def assign_mentor(actor: Any, case: Case, mentor: Any) -> Case:
     locked = _lock_open_case(case)
-    _validate_mentor(mentor)
+    validate_caseworker(mentor)
     if locked.mentor_id == getattr(mentor, "pk", None):
         return locked
     locked.mentor = mentor

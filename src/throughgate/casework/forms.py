@@ -3,7 +3,6 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from throughgate.accounts import roles
@@ -20,10 +19,6 @@ from .models import (
     Programme,
     Referral,
 )
-
-
-def caseworkers() -> Any:
-    return get_user_model().objects.filter(is_active=True, role__in=roles.CASEWORKER_ROLES)
 
 
 class ReferralForm(forms.ModelForm):
@@ -74,7 +69,7 @@ class AcceptReferralForm(forms.Form):
         super().__init__(*args, **kwargs)
         if referral.consent_recorded:
             del self.fields["consent_recorded"]
-        self.fields["mentor"].queryset = caseworkers()
+        self.fields["mentor"].queryset = roles.caseworkers()
         self.fields["initial_phase"].choices = [
             c for c in referral.programme.phase_choices if c[0] != Phase.CLOSED
         ]
@@ -167,7 +162,7 @@ class AssignMentorForm(forms.Form):
 
     def __init__(self, *args: Any, case: Case, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["mentor"].queryset = caseworkers()
+        self.fields["mentor"].queryset = roles.caseworkers()
         self.initial.setdefault("mentor", case.mentor_id)
 
 
@@ -200,4 +195,4 @@ class CaseFilterForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.fields["phase"].choices = [("", "Any phase"), *Phase.choices]
-        self.fields["mentor"].queryset = caseworkers()
+        self.fields["mentor"].queryset = roles.caseworkers()

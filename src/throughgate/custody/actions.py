@@ -327,15 +327,6 @@ def create_release_plan(actor: Any, case: Case, episode: CustodyEpisode) -> Rele
     return plan
 
 
-def _validate_assignee(item: PlanItem) -> None:
-    from throughgate.accounts.roles import CASEWORKER_ROLES
-
-    if item.assignee is not None and (
-        not item.assignee.is_active or item.assignee.role not in CASEWORKER_ROLES
-    ):
-        raise ValidationError({"assignee": f"{item.assignee} is not an active mentor or worker."})
-
-
 @transaction.atomic
 def update_plan_item(actor: Any, item: PlanItem, data: dict[str, Any]) -> list[str]:
     reject_unknown_fields(data, PLAN_ITEM_FIELDS)
@@ -346,7 +337,7 @@ def update_plan_item(actor: Any, item: PlanItem, data: dict[str, Any]) -> list[s
     if isinstance(locked.appointment_at, datetime) and timezone.is_naive(locked.appointment_at):
         locked.appointment_at = timezone.make_aware(locked.appointment_at)
     locked.full_clean()
-    _validate_assignee(locked)
+    casework_actions.validate_caseworker(locked.assignee, "assignee")
     changed = [name for name in PLAN_ITEM_FIELDS if getattr(locked, name) != before[name]]
     if not changed:
         return []
@@ -363,7 +354,7 @@ def add_plan_item(actor: Any, plan: ReleasePlan, data: dict[str, Any]) -> PlanIt
     reject_unknown_fields(data, PLAN_ITEM_FIELDS)
     item = PlanItem(plan=plan, **{"kind": ItemKind.OTHER, **data})
     item.full_clean()
-    _validate_assignee(item)
+    casework_actions.validate_caseworker(item.assignee, "assignee")
     item.save()
     audit.record(actor, AuditAction.CREATE, item, fields=[k for k, v in data.items() if v])
     return item

@@ -3,7 +3,6 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from throughgate.accounts import roles
@@ -80,9 +79,7 @@ class PlanItemForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.fields["status"].choices = PlanItem._meta.get_field("status").choices
-        self.fields["assignee"].queryset = get_user_model().objects.filter(
-            is_active=True, role__in=roles.CASEWORKER_ROLES
-        )
+        self.fields["assignee"].queryset = roles.caseworkers()
         kind = self.instance.kind or ItemKind.OTHER
         if kind != ItemKind.OTHER:
             del self.fields["label"]
@@ -109,7 +106,5 @@ class ReleaseCalendarFilterForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         _establishment_field(self, "establishment")
-        self.fields["mentor"].queryset = get_user_model().objects.filter(
-            is_active=True, role__in=roles.CASEWORKER_ROLES
-        )
+        self.fields["mentor"].queryset = roles.caseworkers()
         self.fields["borough"].choices = [("", "Any borough"), *BOROUGH_CHOICES]
