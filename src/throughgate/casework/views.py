@@ -4,7 +4,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max, OuterRef, Q, Subquery
 from django.http import HttpRequest, HttpResponse
@@ -216,13 +216,10 @@ def referral_new(request: HttpRequest) -> HttpResponse:
                         _referral_data(referral_form),
                     )
             except ValidationError as exc:
-                # Each message on the form that holds its field, so none is shown twice
-                # (a bad referral date is not a problem with the young person).
-                forms = [f for f in (person_form, referral_form) if f is not None]
-                by_field = exc.error_dict if hasattr(exc, "error_dict") else {NON_FIELD_ERRORS: exc}
-                for name, errors in by_field.items():
-                    target = next((f for f in forms if name in f.fields), referral_form)
-                    attach_errors(target, ValidationError({name: errors}))
+                # Each message once, on the form holding its field (a bad referral date
+                # is not a problem with the young person's details).
+                others = [person_form] if person_form is not None else []
+                attach_errors(referral_form, exc, *others)
             else:
                 messages.success(request, f"Referral of {person} recorded.")
                 return redirect("casework:referral_detail", pk=referral.pk)

@@ -27,17 +27,22 @@ def only_for(check: Callable[[Any], bool]) -> Callable:
     return decorator
 
 
-def attach_errors(form: Form, error: ValidationError) -> None:
+def attach_errors(form: Form, error: ValidationError, *more_forms: Form) -> None:
     """Put an action's ValidationError on the form: on the named field where the form
-    has it, at the top otherwise, so nothing the action says is lost."""
-    if hasattr(error, "error_dict"):
-        for field, messages in error.message_dict.items():
-            target = field if field in form.fields else None
-            for message in messages:
-                form.add_error(target, message)
-    else:
-        for message in error.messages:
-            form.add_error(None, message)
+    has it, at the top otherwise, so nothing the action says is lost.
+
+    A page with several forms passes them all: each message goes once, to the form
+    holding its field, and a message with no such field to the top of the first form.
+    """
+    forms = [form, *more_forms]
+    by_field = error.message_dict if hasattr(error, "error_dict") else {None: error.messages}
+    for field, messages in by_field.items():
+        holder = next((f for f in forms if field in f.fields), None)
+        for message in messages:
+            if holder is None:
+                form.add_error(None, message)
+            else:
+                holder.add_error(field, message)
 
 
 def paginate(request: HttpRequest, items: Any, per_page: int = 50) -> Page:
