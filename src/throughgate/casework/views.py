@@ -17,8 +17,7 @@ from throughgate.core import audit
 from throughgate.core.access import get_visible_or_404, require_editable
 from throughgate.core.views import attach_errors, only_for, paginate
 from throughgate.custody.feeds import gate_meetings_for
-from throughgate.custody.models import CustodyEpisode, ReleasePlan, upcoming_follow_ups
-from throughgate.engines.release import follow_ups
+from throughgate.custody.models import CustodyEpisode, ReleasePlan, first_days_follow_ups
 from throughgate.people import actions as people_actions
 from throughgate.people.forms import PersonForm
 from throughgate.people.models import LANGUAGE_SUGGESTIONS, Person
@@ -98,12 +97,12 @@ def home(request: HttpRequest) -> HttpResponse:
 
 def _first_days(user: Any, today: Any) -> list[dict[str, Any]]:
     """Day 1, day 3 and week 2 contacts after release that are not yet done."""
-    rows = []
-    for case, released_on, contact_dates in upcoming_follow_ups(user, today):
-        for follow in follow_ups(released_on, contact_dates, today):
-            if follow.status in ("due", "overdue", "upcoming"):
-                rows.append({"case": case, "follow": follow, "released_on": released_on})
     order = {"overdue": 0, "due": 1, "upcoming": 2}
+    rows = [
+        {"case": case, "follow": follow}
+        for case, follow in first_days_follow_ups(user, today)
+        if follow.status in order
+    ]
     rows.sort(key=lambda r: (order[r["follow"].status], r["follow"].due))
     return rows
 

@@ -14,9 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 from icalendar import Calendar, Event
 
-from throughgate.engines.release import follow_ups
-
-from .models import ItemKind, PlanItem, upcoming_follow_ups
+from .models import ItemKind, PlanItem, first_days_follow_ups
 
 GATE_MEETING_LENGTH = timedelta(hours=1)
 
@@ -52,15 +50,14 @@ def calendar_for(user: Any, today: date) -> bytes:
         event.add("summary", f"Gate meeting – {initials(item.plan.case.person)}")
         event.add("location", item.place or item.plan.episode.establishment.gate_address)
         cal.add_component(event)
-    for case, released_on, contact_dates in upcoming_follow_ups(user, today):
-        for follow in follow_ups(released_on, contact_dates, today):
-            if follow.status == "done" or follow.due < today - timedelta(days=7):
-                continue
-            event = Event()
-            event.add("uid", f"follow-{case.pk}-{follow.key}@throughgate")
-            event.add("dtstamp", stamp)
-            event.add("dtstart", follow.due)
-            event.add("dtend", follow.due + timedelta(days=1))
-            event.add("summary", f"{follow.label} contact after release – {initials(case.person)}")
-            cal.add_component(event)
+    for case, follow in first_days_follow_ups(user, today):
+        if follow.status == "done" or follow.due < today - timedelta(days=7):
+            continue
+        event = Event()
+        event.add("uid", f"follow-{case.pk}-{follow.key}@throughgate")
+        event.add("dtstamp", stamp)
+        event.add("dtstart", follow.due)
+        event.add("dtend", follow.due + timedelta(days=1))
+        event.add("summary", f"{follow.label} contact after release – {initials(case.person)}")
+        cal.add_component(event)
     return cal.to_ical()

@@ -450,3 +450,16 @@ def upcoming_follow_ups(user: Any, today: date) -> list[tuple[Case, date, list[d
     ).values_list("case_id", "occurred_at"):
         contacts[case_id].append(timezone.localtime(when).date())
     return [(c, released[c.person_id], contacts[c.pk]) for c in cases]
+
+
+def first_days_follow_ups(user: Any, today: date) -> list[tuple[Case, Any]]:
+    """Every day 1, day 3 and week 2 follow-up (engines.release.FollowUp) of this user's
+    recently released mentees, with its case: the home page and the calendar feed each
+    pick the statuses they show."""
+    from throughgate.engines.release import follow_ups
+
+    return [
+        (case, follow)
+        for case, released_on, contact_dates in upcoming_follow_ups(user, today)
+        for follow in follow_ups(released_on, contact_dates, today)
+    ]

@@ -101,10 +101,11 @@ def episode_dates(request: HttpRequest, pk: int) -> HttpResponse:
     form = KeyDatesForm(request.POST or None, instance=episode)
     if request.method == "POST" and form.is_valid():
         changes = {name: form.cleaned_data[name] for name in ["sentence_type", *KEY_DATES]}
-        fresh = CustodyEpisode.objects.get(pk=pk)
         try:
+            # The action reads the dates as they stand from the locked row, not from
+            # `episode`, which the bound form has already changed.
             changed = actions.update_key_dates(
-                request.user, fresh, changes, form.cleaned_data["reason"]
+                request.user, episode, changes, form.cleaned_data["reason"]
             )
         except ValidationError as exc:
             attach_errors(form, exc)
@@ -187,7 +188,7 @@ def release_calendar(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _plan_for_case(request: HttpRequest, case: Case) -> tuple[ReleasePlan | None, Any]:
+def _plan_for_case(case: Case) -> tuple[ReleasePlan | None, Any]:
     episode = CustodyEpisode.objects.filter(person=case.person).order_by("-received_on").first()
     plan = ReleasePlan.objects.filter(case=case, episode=episode).first() if episode else None
     return plan, episode
@@ -197,7 +198,7 @@ def _plan_for_case(request: HttpRequest, case: Case) -> tuple[ReleasePlan | None
 def plan_detail(request: HttpRequest, case_pk: int) -> HttpResponse:
     case = get_visible_or_404(Case, request.user, pk=case_pk)
     audit.record_view(request.user, case, summary="release-day plan")
-    plan, episode = _plan_for_case(request, case)
+    plan, episode = _plan_for_case(case)
     items = plan.items.select_related("assignee") if plan else []
     return render(
         request,
@@ -217,7 +218,7 @@ def plan_detail(request: HttpRequest, case_pk: int) -> HttpResponse:
 def plan_create(request: HttpRequest, case_pk: int) -> HttpResponse:
     case = get_visible_or_404(Case, request.user, pk=case_pk)
     require_editable(case, request.user)
-    plan, episode = _plan_for_case(request, case)
+    plan, episode = _plan_for_case(case)
     if episode is None:
         messages.error(request, "Record their time in custody first.")
     elif plan is None:
@@ -245,7 +246,7 @@ def plan_item_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k in form.fields}
         try:
-            actions.update_plan_item(request.user, PlanItem.objects.get(pk=pk), data)
+            actions.update_plan_item(request.user, item, data)  # compares with the locked row
         except ValidationError as exc:
             attach_errors(form, exc)
         else:
@@ -264,7 +265,7 @@ def plan_item_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def plan_item_new(request: HttpRequest, case_pk: int) -> HttpResponse:
     case = get_visible_or_404(Case, request.user, pk=case_pk)
     require_editable(case, request.user)
-    plan, _episode = _plan_for_case(request, case)
+    plan, _episode = _plan_for_case(case)
     if plan is None:
         raise Http404("This case has no release-day plan yet.")
     form = PlanItemForm(request.POST or None, instance=PlanItem(plan=plan, kind=ItemKind.OTHER))
