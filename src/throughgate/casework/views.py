@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from throughgate.accounts import roles
 from throughgate.core import audit
-from throughgate.core.access import get_visible_or_404, require_editable
+from throughgate.core.access import get_visible_or_404, is_editable, require_editable
 from throughgate.core.views import attach_errors, only_for, paginate
 from throughgate.custody.feeds import gate_meetings_for
 from throughgate.custody.models import CustodyEpisode, ReleasePlan, first_days_follow_ups
@@ -245,10 +245,7 @@ def referral_new(request: HttpRequest) -> HttpResponse:
 def referral_detail(request: HttpRequest, pk: int) -> HttpResponse:
     referral = get_visible_or_404(Referral, request.user, pk=pk)
     audit.record_view(request.user, referral)
-    can_triage = (
-        referral.status == ReferralStatus.PENDING
-        and Referral.objects.editable_by(request.user).filter(pk=pk).exists()
-    )
+    can_triage = referral.status == ReferralStatus.PENDING and is_editable(referral, request.user)
     return render(
         request,
         "casework/referral_detail.html",
@@ -385,7 +382,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "case": case,
             "timeline": build_timeline(case),
-            "can_log": case.is_open and Case.objects.editable_by(user).filter(pk=pk).exists(),
+            "can_log": case.is_open and is_editable(case, user),
             "can_manage": case.is_open and Case.objects.manageable_by(user).filter(pk=pk).exists(),
             "contact_count": case.contacts.count(),
             "family": case.person.family_members.all(),

@@ -25,7 +25,13 @@ def get_visible_or_404(model: type[M], user: Any, **lookup: Any) -> M:
         raise Http404(f"No {model._meta.verbose_name} matches the given query.") from None
 
 
-def require_editable(obj: models.Model, user: Any) -> None:
+def is_editable(obj: models.Model, user: Any) -> bool:
+    """Whether the model's editable_by() door lets this user change `obj` (pages use it
+    to show or hide their change links)."""
     manager = type(obj)._default_manager
-    if not manager.editable_by(user).filter(pk=obj.pk).exists():  # type: ignore[attr-defined]
+    return manager.editable_by(user).filter(pk=obj.pk).exists()  # type: ignore[attr-defined]
+
+
+def require_editable(obj: models.Model, user: Any) -> None:
+    if not is_editable(obj, user):
         raise PermissionDenied("You can see this record but not change it.")

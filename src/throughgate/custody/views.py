@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from throughgate.accounts import roles
 from throughgate.casework.models import Case
 from throughgate.core import audit
-from throughgate.core.access import get_visible_or_404, require_editable
+from throughgate.core.access import get_visible_or_404, is_editable, require_editable
 from throughgate.core.views import attach_errors, only_for
 from throughgate.people.models import Person
 
@@ -88,7 +88,7 @@ def episode_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "episode": episode,
             "person": episode.person,
-            "can_edit": CustodyEpisode.objects.editable_by(request.user).filter(pk=pk).exists(),
+            "can_edit": is_editable(episode, request.user),
             "history": episode.date_changes.select_related("changed_by"),
             "transfers": episode.transfers.select_related("from_establishment", "to_establishment"),
         },
@@ -208,8 +208,7 @@ def plan_detail(request: HttpRequest, case_pk: int) -> HttpResponse:
             "plan": plan,
             "episode": episode,
             "items": items,
-            "can_edit": case.is_open
-            and Case.objects.editable_by(request.user).filter(pk=case.pk).exists(),
+            "can_edit": case.is_open and is_editable(case, request.user),
         },
     )
 

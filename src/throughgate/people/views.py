@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from throughgate.accounts import roles
 from throughgate.casework.models import Case, Referral
 from throughgate.core import audit
-from throughgate.core.access import get_visible_or_404, require_editable
+from throughgate.core.access import get_visible_or_404, is_editable, require_editable
 from throughgate.core.models import AuditAction
 from throughgate.core.views import attach_errors, only_for
 from throughgate.custody.models import CustodyEpisode
@@ -49,7 +49,7 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "people/person_detail.html",
         {
             "person": person,
-            "can_edit": Person.objects.editable_by(user).filter(pk=pk).exists(),
+            "can_edit": is_editable(person, user),
             "can_refer": roles.manages_cases(user),
             "aliases": person.aliases.all(),
             "family": person.family_members.all(),
