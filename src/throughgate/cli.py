@@ -8,6 +8,8 @@
     throughgate load-establishments   refresh the prison register
     throughgate check [--deploy]      Django's system checks
     throughgate manage …        any Django management command
+    throughgate match --mentors M.csv --young-people Y.csv [--conflicts C.csv] [--json OUT]
+                                batch mentor matching from CSV files (no database)
 
 Exit status: 0 on success, 1 on a failure it can explain, 2 on bad usage.
 """
@@ -183,6 +185,40 @@ def cmd_manage(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_match(args: argparse.Namespace) -> int:
+    # Files in, answer out: no Django, no database, so it runs anywhere the engine does.
+    import json
+
+    from throughgate.engines.matching_files import (
+        MatchFileError,
+        match_files,
+        result_to_json,
+        summary,
+    )
+
+    try:
+        result = match_files(args.mentors, args.young_people, args.conflicts)
+    except (MatchFileError, ValueError) as exc:
+        print(f"throughgate: {exc}", file=sys.stderr)
+        return 1
+    if args.json is None:
+        sys.stdout.write(summary(result))
+        return 0
+    text = json.dumps(result_to_json(result), indent=2, ensure_ascii=False) + "\n"
+    if args.json == "-":
+        sys.stdout.write(text)
+        return 0
+    try:
+        Path(args.json).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        print(f"throughgate: cannot write {args.json}: {exc.strerror}", file=sys.stderr)
+        return 1
+    print(f"Assigned {len(result.assignments)} of "
+          f"{len(result.assignments) + len(result.unassigned)} young people "
+          f"(total cost {result.total_cost}); written to {args.json}")  # fmt: skip
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from throughgate.accounts.roles import Role
 
@@ -233,6 +269,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check", help="run Django's system checks")
     p.add_argument("--deploy", action="store_true", help="include production checks")
     p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("match", help="match young people with mentors from CSV files")
+    p.add_argument("--mentors", required=True, metavar="M.csv", help="mentors CSV file")
+    p.add_argument("--young-people", required=True, metavar="Y.csv",
+                   help="young people CSV file")  # fmt: skip
+    p.add_argument("--conflicts", metavar="C.csv", help="conflicts CSV file (a_id, b_id)")
+    p.add_argument("--json", metavar="OUT", help="write the result as JSON ('-' for stdout)")
+    p.set_defaults(func=cmd_match)
 
     p = sub.add_parser("manage", help="run any Django management command", add_help=False)
     p.add_argument("rest", nargs=argparse.REMAINDER)
