@@ -177,3 +177,57 @@ def make_plan(case: Case, actor: Any = None, episode: CustodyEpisode | None = No
     """The standard release-day plan for `case` (and a custody episode, made if not given)."""
     episode = episode or make_episode(case.person, actor, **episode_options)
     return custody_actions.create_release_plan(actor, case, episode)
+
+
+def make_mentor(
+    user: User,
+    actor: Any = None,
+    *,
+    ready: bool = True,
+    cleared: Any = (),
+    expired: Any = (),
+    date_of_birth: date = date(1990, 3, 1),
+    gender: str = "male",
+    lived_experience: Any = (),
+    **profile: Any,
+) -> Any:
+    """A mentor profile for `user`. `ready` adds an in-date enhanced DBS with the barred
+    list, the required training and a recent supervision; `cleared` and `expired` are
+    establishments with a current and an expired security clearance."""
+    from throughgate.mentors import actions as mentor_actions
+    from throughgate.mentors.models import DBSLevel, LivedExperienceCategory, TrainingCourse
+
+    today = timezone.localdate()
+    data = {"capacity": 6, "languages": ["English"]}
+    data.update(profile)
+    mentor = mentor_actions.create_mentor_profile(
+        actor,
+        user,
+        {"date_of_birth": date_of_birth, "gender": gender},
+        data,
+        lived_experience=LivedExperienceCategory.objects.filter(name__in=lived_experience),
+    )
+    if ready:
+        mentor_actions.add_dbs_check(actor, mentor, {
+            "level": DBSLevel.ENHANCED_BARRED_CHILDREN, "certificate_number": "001234567890",
+            "issued_on": today - timedelta(days=200), "renewal_due": today + timedelta(days=900),
+        })  # fmt: skip
+        for course in TrainingCourse.objects.filter(required_for_matching=True):
+            mentor_actions.add_training(
+                actor, mentor, {"course": course, "completed_on": today - timedelta(days=100)}
+            )
+        supervisor = make_user(f"sup{next(_counter)}", Role.COORDINATOR)
+        mentor_actions.add_supervision(actor, mentor, {
+            "held_on": today - timedelta(days=10), "supervisor": supervisor, "wellbeing": "well",
+        })  # fmt: skip
+    for establishment in cleared:
+        mentor_actions.add_clearance(actor, mentor, {
+            "establishment": establishment, "level": "unescorted",
+            "granted_on": today - timedelta(days=300), "expires_on": today + timedelta(days=400),
+        })  # fmt: skip
+    for establishment in expired:
+        mentor_actions.add_clearance(actor, mentor, {
+            "establishment": establishment, "level": "unescorted",
+            "granted_on": today - timedelta(days=800), "expires_on": today - timedelta(days=20),
+        })  # fmt: skip
+    return mentor

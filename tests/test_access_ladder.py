@@ -32,6 +32,7 @@ from throughgate.casework.models import ProgrammeKind
 from throughgate.core.models import AuditAction, AuditEvent
 from throughgate.custody import actions as custody_actions
 from throughgate.custody.models import KEY_DATES, Establishment
+from throughgate.mentors import actions as mentor_actions
 from throughgate.people import actions as people_actions
 
 from . import make
@@ -62,6 +63,13 @@ VISIBLE_TO = {
     "unplanned_case": MOS_MENTEE,
     "free_person": MOS_MENTEE,
     "pending_referral": frozenset({"cara", "sam", "ade"}),
+    # Mo's own mentor records, and the mentee he was matched with.
+    "mentor": MOS_MENTEE,
+    "licence": MOS_MENTEE,
+    "assignment": MOS_MENTEE,
+    # The conflicts register and match batches: never shown to mentors.
+    "conflict": frozenset({"cara", "sam", "ade"}),
+    "batch": frozenset({"cara", "sam", "ade"}),
 }
 
 MISSING_PK = 987_654_321
@@ -78,6 +86,7 @@ class Page:
     public: bool = False  # answers without logging in
     ok: int = 200  # what a GET answers the people it is for
     posted: int = 302  # what a valid POST answers them
+    fixed: tuple[tuple[str, str], ...] = ()  # URL arguments that name no object
 
     def __str__(self) -> str:
         return self.name
@@ -140,6 +149,22 @@ LADDER = [
     Page("people:family_new", FORM, HOLDERS, "person"),
     Page("people:family_edit", FORM, HOLDERS, "family"),
     Page("people:family_delete", POST, HOLDERS, "family"),
+    # Mentors, their vetting and licence conditions, conflicts and matching.
+    Page("mentors:list", READ, frozenset({"cara", "sam", "ade"})),
+    Page("mentors:new", FORM, MANAGERS),
+    Page("mentors:mine", READ, frozenset({"mo", "kim"}), ok=302),
+    Page("mentors:detail", READ, MOS_MENTEE, "mentor"),
+    Page("mentors:edit", FORM, MANAGERS, "mentor"),
+    Page("mentors:record_new", FORM, MANAGERS, "mentor", fixed=(("kind", "supervision"),)),
+    Page("mentors:licence_end", POST, MANAGERS, "licence"),
+    Page("mentors:conflicts", READ, frozenset({"cara", "sam", "ade"})),
+    Page("mentors:conflict_new", FORM, MANAGERS),
+    Page("mentors:conflict_end", FORM, MANAGERS, "conflict"),
+    Page("mentors:matching_needs", FORM, MANAGERS, "person", kwarg="person_pk"),
+    Page("mentors:batch", FORM, MANAGERS),
+    Page("mentors:batch_detail", READ, frozenset({"cara", "sam", "ade"}), "batch"),
+    Page("mentors:batch_accept", POST, MANAGERS, "batch"),
+    Page("mentors:assignment_seen", POST, frozenset({"mo"}), "assignment"),
 ]
 PAGES = {page.name: page for page in LADDER}
 
@@ -187,6 +212,11 @@ class World:
     unplanned_case: Any  # Mo's other mentee: in custody, no release-day plan yet
     free_case: Any  # Mo's third mentee: not in custody, so custody may be recorded
     calendar_token: str  # Mo's calendar feed
+    profiles: dict[str, Any] = field(default_factory=dict)  # mentor profiles by username
+    licence: Any = None  # a licence condition of Mo's
+    conflict: Any = None  # between Mo's mentee and another young person
+    batch: Any = None  # a batch match with one open proposal
+    lee: Any = None  # a mentor account with no profile yet
     names: list[str] = field(default_factory=list)
 
     def objects(self, owner: str = "mo") -> dict[str, Any]:
@@ -205,6 +235,11 @@ class World:
             "free_person": self.free_case.person if owner == "mo" else holding.person,
             "pending_referral": self.pending_referral,
             "calendar_token": self.calendar_token,
+            "mentor": self.profiles.get(owner),
+            "licence": self.licence,
+            "conflict": self.conflict,
+            "batch": self.batch,
+            "assignment": holding.case.mentor_assignments.first(),
         }
 
 
@@ -248,6 +283,8 @@ def build_world() -> World:
     }
     cara, ade = users["cara"], users["ade"]
     make.make_programme(team=custody_team)
+    isis = Establishment.objects.get(code="ISI")  # where make_plan's custody is
+    profiles = {name: make.make_mentor(users[name], ade, cleared=[isis]) for name in ("mo", "kim")}
     prevention = make.make_programme("Prevention 1:1", ProgrammeKind.PREVENTION, prevention_team)
     mo_holding = _holding(users["mo"], cara, "Tyrese", "Whitlock", prison_number="A1234BC")
     kim_holding = _holding(users["kim"], cara, "Dami", "Oyelaran")
@@ -286,6 +323,20 @@ def build_world() -> World:
     )
     make.make_plan(north_case, ade, release_in=20)
     establishments = Establishment.objects.filter(active=True).order_by("code")
+    licence = mentor_actions.add_licence_condition(ade, profiles["mo"], {
+        "kind": "exclusion_zone", "boroughs": ["Barnet"], "starts_on": timezone.localdate(),
+        "ends_on": timezone.localdate() + timedelta(days=200),
+    })  # fmt: skip
+    conflict = mentor_actions.record_conflict(
+        ade, mo_holding.person, north_referral.person,
+        {"kind": "rival_group", "source": "Prison security", "recorded_on": timezone.localdate()},
+    )  # fmt: skip
+    waiting = make.make_case(
+        person=make.make_person(cara, forename="Remi", surname="Oduya"), actor=cara
+    )
+    batch = mentor_actions.propose_matches(cara, custody_team.pk)
+    assert batch.proposals.filter(case=waiting, status="proposed").exists()
+    lee = make.make_user("lee", Role.MENTOR, custody_team, first_name="Lee", last_name="Grant")
     return World(
         users=users,
         mo=mo_holding,
@@ -299,6 +350,11 @@ def build_world() -> World:
         unplanned_case=unplanned_case,
         free_case=free_case,
         calendar_token=custody_actions.create_calendar_token(users["mo"]),
+        profiles=profiles,
+        licence=licence,
+        conflict=conflict,
+        batch=batch,
+        lee=lee,
         names=[
             "Tyrese",
             "Whitlock",
@@ -316,6 +372,8 @@ def build_world() -> World:
             "Marsh",
             "Ellis",
             "Brook",
+            "Remi",
+            "Oduya",
         ],
     )
 
@@ -355,7 +413,7 @@ def url_of(page: Page, objects: dict[str, Any] | None = None, missing: bool = Fa
     if not page.obj:
         return reverse(page.name)
     pk = MISSING_PK if missing else objects[page.obj].pk  # type: ignore[index]
-    return reverse(page.name, kwargs={page.kwarg: pk})
+    return reverse(page.name, kwargs={page.kwarg: pk, **dict(page.fixed)})
 
 
 def valid_post(page: Page, world: World, objects: dict[str, Any]) -> dict[str, Any]:
@@ -378,7 +436,8 @@ def valid_post(page: Page, world: World, objects: dict[str, Any]) -> dict[str, A
         }
     if page.name == "casework:referral_accept":
         return {
-            "accept-mentor": world.users["mo"].pk,
+            "match-mentor": world.users["mo"].pk,
+            "match-override_reason": "Mo knows the family.",
             "accept-opened_on": today.isoformat(),
             "accept-initial_phase": "referred",
         }
@@ -396,7 +455,10 @@ def valid_post(page: Page, world: World, objects: dict[str, Any]) -> dict[str, A
         phases = case.programme.phases
         return {"to_phase": phases[phases.index(case.phase) + 1], "changed_on": today.isoformat()}
     if page.name == "casework:case_mentor":
-        return {"mentor": world.users["kim"].pk}
+        if case.programme.uses_mentor_matching:
+            return {"match-mentor": "other", "match-other_mentor": world.users["kim"].pk,
+                    "match-override_reason": "Kim is nearer."}  # fmt: skip
+        return {"mentor": world.users["pat"].pk}
     if page.name == "casework:case_close":
         return {"closure_reason": "completed", "closed_on": today.isoformat()}
     if page.name == "custody:episode_new":
@@ -434,6 +496,26 @@ def valid_post(page: Page, world: World, objects: dict[str, Any]) -> dict[str, A
         return {"forename": "Ty", "surname": "", "note": "what friends call him"}
     if page.name in ("people:family_new", "people:family_edit"):
         return {"name": "Marcus Sibling", "relationship": "sibling", "may_contact": "on"}
+    if page.name == "mentors:new":
+        return {
+            "user": world.lee.pk, "date_of_birth": "1992-04-05", "gender": "male",
+            "first_language": "English", "capacity": "4", "available": "on",
+        }  # fmt: skip
+    if page.name == "mentors:edit":
+        return {"capacity": "7", "available": "on", "languages": "English, Twi"}
+    if page.name == "mentors:record_new":
+        return {"held_on": today.isoformat(), "supervisor": world.users["cara"].pk,
+                "wellbeing": "well"}  # fmt: skip
+    if page.name == "mentors:conflict_new":
+        return {"person_a": world.mo.person.pk, "person_b": world.unplanned_case.person.pk,
+                "kind": "co_defendant", "source": "Probation",
+                "recorded_on": today.isoformat()}  # fmt: skip
+    if page.name == "mentors:conflict_end":
+        return {"ended_on": today.isoformat(), "ended_reason": "Moved out of London."}
+    if page.name == "mentors:matching_needs":
+        return {"mentor_gender_required": "male"}
+    if page.name == "mentors:batch_accept":
+        return {"proposal": list(world.batch.proposals.values_list("pk", flat=True))}
     return {}
 
 

@@ -25,7 +25,14 @@ from django.utils import timezone
 from django.utils.html import strip_tags
 
 from throughgate.casework import actions as casework_actions
-from throughgate.casework.models import Case, Contact, PhaseChange, Referral, ReferralStatus
+from throughgate.casework.models import (
+    Case,
+    Contact,
+    MentorAssignment,
+    PhaseChange,
+    Referral,
+    ReferralStatus,
+)
 from throughgate.core.models import AuditAction, AuditEvent
 from throughgate.core.validators import PNC_CHECK_LETTERS, pnc_check_letter
 from throughgate.custody import actions as custody_actions
@@ -38,6 +45,18 @@ from throughgate.custody.models import (
     PlanItem,
     ReleasePlan,
     Transfer,
+)
+from throughgate.mentors import actions as mentor_actions
+from throughgate.mentors.models import (
+    Conflict,
+    DBSCheck,
+    LicenceCondition,
+    MatchingNeeds,
+    MatchProposal,
+    MentorProfile,
+    SecurityClearance,
+    SupervisionSession,
+    TrainingRecord,
 )
 from throughgate.people import actions as people_actions
 from throughgate.people.models import Alias, FamilyMember, Person
@@ -96,7 +115,9 @@ BAD_PERSON_INPUT = [
 
 COUNTED = [
     Person, Referral, Case, Contact, FamilyMember, Alias, PhaseChange,
-    CustodyEpisode, KeyDateChange, Transfer, ReleasePlan, PlanItem,
+    CustodyEpisode, KeyDateChange, Transfer, ReleasePlan, PlanItem, MentorAssignment,
+    MentorProfile, LicenceCondition, Conflict, DBSCheck, SecurityClearance, TrainingRecord,
+    SupervisionSession, MatchingNeeds, MatchProposal,
 ]  # fmt: skip
 CHANGE_ACTIONS = [AuditAction.CREATE, AuditAction.UPDATE, AuditAction.DELETE]
 
@@ -882,3 +903,128 @@ def test_custody_action_refuses_bad_input_keyed_by_field(act, field, scene, epis
     with SavesNothing(), pytest.raises(ValidationError) as refused:
         act(scene, episode)
     assert field in refused.value.message_dict, refused.value
+
+
+# --- Mentors, licence conditions and conflicts (issue 4) ------------------------------
+
+
+def test_capacity_below_the_current_caseload_is_refused(mo, cara, mo_case, login):
+    profile = make.make_mentor(mo, cara)
+    make.make_case(mentor=mo, actor=cara)  # Mo now has two open cases
+    data = {"capacity": "1", "available": "on", "languages": "English"}
+    with SavesNothing():
+        response = login(cara).post(reverse("mentors:edit", args=[profile.pk]), data)
+    assert_refused_on_field(
+        response, "capacity", "has 2 active mentees: capacity cannot be below that"
+    )
+    with pytest.raises(ValidationError) as refused:
+        mentor_actions.update_mentor_profile(cara, profile, {"capacity": 1})
+    assert "capacity" in refused.value.message_dict
+
+
+@pytest.mark.parametrize("kind", ["exclusion_zone", "non_association", "curfew"])
+def test_licence_condition_without_an_end_date_is_refused(kind, mo, cara, login):
+    profile = make.make_mentor(mo, cara)
+    data = {
+        "kind": kind, "starts_on": (TODAY() - timedelta(days=30)).isoformat(), "ends_on": "",
+        "boroughs": ["Hackney"], "named_description": "His co-defendant, R. Hayes",
+        "curfew_from": "19:00", "curfew_until": "07:00",
+    }  # fmt: skip
+    with SavesNothing():
+        response = login(cara).post(
+            reverse("mentors:record_new", args=[profile.pk, "licence"]), data
+        )
+    assert_refused_on_field(response, "ends_on", "give the end date (the licence expiry date)")
+
+
+def test_a_court_order_until_further_notice_needs_no_end_date(mo, cara, login):
+    profile = make.make_mentor(mo, cara)
+    victim = make.make_referral(actor=cara).person  # someone Cara's team knows
+    data = {
+        "kind": "court_order", "starts_on": (TODAY() - timedelta(days=30)).isoformat(),
+        "named_people": [victim.pk],
+    }  # fmt: skip
+    response = login(cara).post(reverse("mentors:record_new", args=[profile.pk, "licence"]), data)
+    assert response.status_code == 302
+    condition = LicenceCondition.objects.get(mentor=profile)
+    assert condition.ends_on is None
+    assert list(condition.named_people.all()) == [victim]
+
+
+def test_licence_condition_ending_before_it_starts_is_refused(mo, cara):
+    profile = make.make_mentor(mo, cara)
+    with SavesNothing(), pytest.raises(ValidationError) as refused:
+        mentor_actions.add_licence_condition(cara, profile, {
+            "kind": "exclusion_zone", "boroughs": ["Hackney"], "starts_on": TODAY(),
+            "ends_on": TODAY() - timedelta(days=1),
+        })  # fmt: skip
+    assert refused.value.message_dict["ends_on"] == ["The end date is before the start date."]
+
+
+def test_exclusion_zone_naming_no_place_is_refused(mo, cara):
+    profile = make.make_mentor(mo, cara)
+    with SavesNothing(), pytest.raises(ValidationError) as refused:
+        mentor_actions.add_licence_condition(cara, profile, {
+            "kind": "exclusion_zone", "starts_on": TODAY(),
+            "ends_on": TODAY() + timedelta(days=100),
+        })  # fmt: skip
+    assert "boroughs" in refused.value.message_dict
+
+
+def test_a_conflict_of_a_person_with_themselves_is_refused(cara, mo_case, login):
+    person = mo_case.person
+    data = {
+        "person_a": person.pk, "person_b": person.pk, "kind": "rival_group",
+        "source": "Prison security", "recorded_on": TODAY().isoformat(),
+    }  # fmt: skip
+    with SavesNothing():
+        response = login(cara).post(reverse("mentors:conflict_new"), data)
+    assert_refused_on_field(response, "person_b", "A conflict needs two different people")
+
+
+def test_the_same_conflict_twice_is_refused(cara, mo_case):
+    other = make.make_person(cara, forename="Kai", surname="Reed")
+    data = {"kind": "rival_group", "source": "Police", "recorded_on": TODAY()}
+    mentor_actions.record_conflict(cara, mo_case.person, other, data)
+    with SavesNothing(), pytest.raises(ValidationError) as refused:
+        mentor_actions.record_conflict(cara, other, mo_case.person, data)
+    assert refused.value.messages == ["This conflict is already recorded."]
+
+
+def test_dbs_certificate_number_must_be_twelve_digits(mo, cara, login):
+    profile = make.make_mentor(mo, cara, ready=False)
+    data = {"level": "enhanced_barred_children", "certificate_number": "12345",
+            "issued_on": TODAY().isoformat()}  # fmt: skip
+    with SavesNothing():
+        response = login(cara).post(reverse("mentors:record_new", args=[profile.pk, "dbs"]), data)
+    assert_refused_on_field(response, "certificate_number", "A DBS certificate number is 12 digits")
+
+
+def test_clearance_expiring_before_it_was_granted_is_refused(mo, cara, login):
+    profile = make.make_mentor(mo, cara)
+    data = {"establishment": "FMI", "level": "escorted",
+            "granted_on": TODAY().isoformat(),
+            "expires_on": (TODAY() - timedelta(days=1)).isoformat()}  # fmt: skip
+    with SavesNothing():
+        response = login(cara).post(
+            reverse("mentors:record_new", args=[profile.pk, "clearance"]), data
+        )
+    assert_refused_on_field(response, "expires_on", "must be after the date granted")
+
+
+def test_choosing_a_mentor_the_safety_rules_exclude_is_refused(mo, kim, cara, mo_case, login):
+    make.make_mentor(mo, cara)
+    make.make_mentor(kim, cara, ready=False)  # no DBS, training or supervision
+    data = {"match-mentor": "other", "match-other_mentor": kim.pk,
+            "match-override_reason": "She asked for him."}  # fmt: skip
+    with SavesNothing():
+        response = login(cara).post(reverse("casework:case_mentor", args=[mo_case.pk]), data)
+    # The choice is a group of radios: the message sits on the group and the summary
+    # links to it.
+    assert response.status_code == 400
+    html = response.content.decode()
+    errors = errors_on(html, "id_match-mentor")
+    assert any("cannot be matched: not ready: no DBS check recorded" in e for e in errors), errors
+    group = attributes_of(html, "id_match-mentor")
+    assert "id_match-mentor_error" in group["aria-describedby"].split()
+    assert 'href="#id_match-mentor_0"' in html and 'id="id_match-mentor_0"' in html

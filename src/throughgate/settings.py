@@ -22,6 +22,8 @@ Variables (see docs/deployment.md):
   AXES_COOLOFF_MINUTES  lock-out length in minutes (default 30)
   LOG_LEVEL          DEBUG/INFO/WARNING/ERROR (default INFO)
   SMALL_NUMBER_THRESHOLD  counts below this are hidden ("[c]") in aggregate reports (default 5)
+  SUPERVISION_INTERVAL_DAYS  a mentor not supervised within this many days is not
+                     offered for new matches (default 42)
   STATIC_ROOT        folder for collectstatic, if a separate web server serves /static/
 """
 
@@ -143,6 +145,7 @@ INSTALLED_APPS = [
     "throughgate.people",
     "throughgate.custody",
     "throughgate.casework",
+    "throughgate.mentors",
     "throughgate.reports",
 ]
 
@@ -335,4 +338,6 @@ LOGGING = {
 # How many people must be in a cell before an aggregate figure is shown to the
 # analyst role; smaller counts are suppressed to stop re-identification.
 SMALL_NUMBER_THRESHOLD = env_int("SMALL_NUMBER_THRESHOLD", 5, minimum=1)
+# A mentor not supervised within this many days is not offered for new matches.
+SUPERVISION_INTERVAL_DAYS = env_int("SUPERVISION_INTERVAL_DAYS", 42, minimum=1)
 FORM_RENDERER = "throughgate.core.forms.Renderer"

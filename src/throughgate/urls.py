@@ -7,6 +7,7 @@ urlpatterns = [
     path("", include("throughgate.accounts.urls")),
     path("", include("throughgate.casework.urls")),
     path("", include("throughgate.custody.urls")),
+    path("", include("throughgate.mentors.urls")),
     path("people/", include("throughgate.people.urls")),
     path("reports/", include("throughgate.reports.urls")),
 ]

@@ -74,6 +74,11 @@ def nav_links_for(user: Any) -> list[tuple[str, str]]:
         links.append(("Referrals", reverse("casework:referral_queue")))
     if role in (Role.COORDINATOR, Role.ADMIN, Role.SAFEGUARDING_LEAD):
         links.append(("Releases", reverse("custody:release_calendar")))
+        links.append(("Mentors", reverse("mentors:list")))
+    if role in (Role.COORDINATOR, Role.ADMIN):
+        links.append(("Match", reverse("mentors:batch")))
+    if role == Role.MENTOR:
+        links.append(("My profile", reverse("mentors:mine")))
     if sees_personal_data(user) and role not in CASEWORKER_ROLES:
         links.append(("Cases", reverse("casework:case_list")))
     if sees_personal_data(user):

@@ -7,7 +7,7 @@ the importer and the demo seeder call these, never .save() on their own.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -22,10 +22,12 @@ from throughgate.core.models import AuditAction
 from throughgate.people.models import FamilyMember, Person
 
 from .models import (
+    AssignedHow,
     Case,
     ClosureReason,
     Contact,
     DeclineReason,
+    MentorAssignment,
     Phase,
     PhaseChange,
     Programme,
@@ -152,6 +154,8 @@ def accept_referral(
         case,
         fields=["phase", "mentor", "opened_on"] if mentor else ["phase", "opened_on"],
     )
+    if mentor is not None:
+        _start_assignment(actor, case, mentor, opened_on, how=AssignedHow.DIRECT)
     return case
 
 
@@ -191,8 +195,31 @@ def _lock_open_case(case: Case) -> Case:
     return locked
 
 
+def _start_assignment(actor: Any, case: Case, mentor: Any, started_on: date, **how: Any) -> None:
+    """End the case's current mentor period (if any) and start this mentor's."""
+    MentorAssignment.objects.filter(case=case, ended_on__isnull=True).update(ended_on=started_on)
+    if mentor is not None:
+        assignment = MentorAssignment.objects.create(
+            case=case, mentor=mentor, started_on=started_on, assigned_by=_user_or_none(actor), **how
+        )
+        audit.record(actor, AuditAction.CREATE, assignment, fields=["mentor", *how])
+
+
 @transaction.atomic
-def assign_mentor(actor: Any, case: Case, mentor: Any) -> Case:
+def assign_mentor(
+    actor: Any,
+    case: Case,
+    mentor: Any,
+    *,
+    how: str = AssignedHow.DIRECT,
+    rank: int | None = None,
+    cost: int | None = None,
+    reasons: Sequence[str] = (),
+    override_reason: str = "",
+) -> Case:
+    """Give the case a mentor (or none), keeping the previous mentor's period in the
+    case's history. Safety checks on the pairing belong to the caller (mentors.actions),
+    which knows the conflicts, clearances and licence conditions."""
     locked = _lock_open_case(case)
     validate_caseworker(mentor)
     if locked.mentor_id == getattr(mentor, "pk", None):
@@ -200,6 +227,10 @@ def assign_mentor(actor: Any, case: Case, mentor: Any) -> Case:
     locked.mentor = mentor
     locked.save(update_fields=["mentor", "updated_at"])
     audit.record(actor, AuditAction.UPDATE, locked, fields=["mentor"])
+    details = {"how": how, "rank": rank, "cost": cost, "reasons": list(reasons)}
+    if override_reason:
+        details["override_reason"] = override_reason
+    _start_assignment(actor, locked, mentor, timezone.localdate(), **details)
     case.mentor = mentor
     return locked
 
@@ -292,6 +323,7 @@ def close_case(actor: Any, case: Case, reason: str, closed_on: date, notes: str 
         fields=["phase", "closed_on", "closure_reason"] + (["closure_notes"] if notes else []),
         summary=f"closed: {reason}",
     )
+    MentorAssignment.objects.filter(case=locked, ended_on__isnull=True).update(ended_on=closed_on)
     return locked
 
 

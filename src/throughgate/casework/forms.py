@@ -50,11 +50,13 @@ class ReferralForm(forms.ModelForm):
 
 
 class AcceptReferralForm(forms.Form):
+    # Only for programmes without mentor matching; matched programmes choose the mentor
+    # with mentors.forms.MentorChoiceForm beside this form.
     mentor = forms.ModelChoiceField(
         queryset=None,
         required=False,
-        label="Mentor",
-        help_text="You can assign a mentor later.",
+        label="Worker",
+        help_text="You can assign someone later.",
     )
     opened_on = forms.DateField(label="Case opened on", widget=DateInput())
     initial_phase = forms.ChoiceField(label="Starting phase")
@@ -69,7 +71,10 @@ class AcceptReferralForm(forms.Form):
         super().__init__(*args, **kwargs)
         if referral.consent_recorded:
             del self.fields["consent_recorded"]
-        self.fields["mentor"].queryset = roles.caseworkers()
+        if referral.programme.uses_mentor_matching:
+            del self.fields["mentor"]
+        else:
+            self.fields["mentor"].queryset = roles.caseworkers()
         self.fields["initial_phase"].choices = [
             c for c in referral.programme.phase_choices if c[0] != Phase.CLOSED
         ]

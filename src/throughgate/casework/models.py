@@ -72,6 +72,12 @@ class Programme(models.Model):
             raise ValidationError({"phases": "A phase is listed twice."})
 
     @property
+    def uses_mentor_matching(self) -> bool:
+        """Peer mentors are matched (safety rules, suggestions); prevention workers are
+        simply assigned."""
+        return self.kind == ProgrammeKind.CUSTODY
+
+    @property
     def phase_choices(self) -> list[tuple[str, str]]:
         labels = dict(Phase.choices)
         return [(p, labels[p]) for p in self.phases]
@@ -307,6 +313,60 @@ class PhaseChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_from_phase_display() or 'new'} → {self.get_to_phase_display()}"
+
+    @property
+    def audit_person_id(self) -> int:
+        return self.case.person_id
+
+
+class AssignedHow(models.TextChoices):
+    SUGGESTED = "suggested", "Suggested match"
+    OVERRIDE = "override", "Chosen over the suggestions"
+    BATCH = "batch", "Batch match"
+    DIRECT = "direct", "Assigned directly"
+
+
+class MentorAssignmentQuerySet(models.QuerySet["MentorAssignment"]):
+    def visible_to(self, user: Any) -> MentorAssignmentQuerySet:
+        return self.filter(case__in=Case.objects.visible_to(user))
+
+    def current(self) -> MentorAssignmentQuerySet:
+        return self.filter(ended_on__isnull=True)
+
+
+class MentorAssignment(models.Model):
+    """One mentor's time on a case. Re-matching ends the current row and starts a new
+    one, so the case keeps who mentored it when, and why each was chosen."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="mentor_assignments")
+    mentor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="mentor_assignments"
+    )
+    started_on = models.DateField("mentor from")
+    ended_on = models.DateField("mentor until", null=True, blank=True)
+    how = models.CharField(max_length=20, choices=AssignedHow.choices, default=AssignedHow.DIRECT)
+    rank = models.PositiveSmallIntegerField("place in the suggestions", null=True, blank=True)
+    cost = models.IntegerField("match cost", null=True, blank=True)
+    reasons = models.JSONField("why this mentor", default=list, blank=True)
+    override_reason = models.TextField("reason for choosing over the suggestions", blank=True)
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    assigned_at = models.DateTimeField(default=timezone.now)
+    # Set when the mentor has seen the new mentee on their home page.
+    seen_by_mentor_at = models.DateTimeField(null=True, blank=True)
+
+    objects = MentorAssignmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["started_on", "assigned_at", "id"]
+        indexes = [
+            models.Index(fields=["mentor", "ended_on"]),
+            models.Index(fields=["case", "ended_on"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.mentor} on {self.case}"
 
     @property
     def audit_person_id(self) -> int:

@@ -18,6 +18,8 @@ from throughgate.core.access import get_visible_or_404, is_editable, require_edi
 from throughgate.core.views import attach_errors, only_for, paginate
 from throughgate.custody.feeds import gate_meetings_for
 from throughgate.custody.models import CustodyEpisode, ReleasePlan, first_days_follow_ups
+from throughgate.mentors import actions as mentor_actions
+from throughgate.mentors import views as mentor_views
 from throughgate.people import actions as people_actions
 from throughgate.people.forms import PersonForm
 from throughgate.people.models import LANGUAGE_SUGGESTIONS, Person
@@ -35,7 +37,7 @@ from .forms import (
     PhaseChangeForm,
     ReferralForm,
 )
-from .models import Case, Phase, Referral, ReferralStatus
+from .models import Case, MentorAssignment, Phase, Referral, ReferralStatus
 from .timeline import build_timeline
 
 RELEASE_SOON_DAYS = 28
@@ -128,6 +130,9 @@ def caseload(request: HttpRequest) -> HttpResponse:
             "release_days": RELEASE_SOON_DAYS,
             "gate_meetings": gate_meetings,
             "first_days": _first_days(request.user, today),
+            "new_mentees": MentorAssignment.objects.filter(
+                mentor=request.user, ended_on__isnull=True, seen_by_mentor_at__isnull=True
+            ).select_related("case__person", "assigned_by"),
         },
     )
 
@@ -153,6 +158,7 @@ def referral_queue(request: HttpRequest) -> HttpResponse:
             "due_rows": due_rows[:25],
             "due_count": len(due_rows),
             "unassigned": unassigned[:25],
+            "mentor_attention": mentor_views.attention(request.user),
         },
     )
 
@@ -241,26 +247,36 @@ def referral_new(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _referral_page(
+    request: HttpRequest, referral: Referral, accept_form: Any = None, decline_form: Any = None
+) -> dict[str, Any]:
+    can_triage = referral.status == ReferralStatus.PENDING and is_editable(referral, request.user)
+    context: dict[str, Any] = {
+        "referral": referral,
+        "can_triage": can_triage,
+        "case": getattr(referral, "case", None)
+        if referral.status == ReferralStatus.ACCEPTED
+        else None,
+    }
+    if can_triage:
+        context["accept_form"] = accept_form or AcceptReferralForm(
+            referral=referral, prefix="accept"
+        )
+        context["decline_form"] = decline_form or DeclineReferralForm(prefix="decline")
+        if referral.programme.uses_mentor_matching:
+            context.update(
+                mentor_views.mentor_choice(
+                    request, referral.person, referral.team_id, allow_none=True
+                )
+            )
+    return context
+
+
 @require_GET
 def referral_detail(request: HttpRequest, pk: int) -> HttpResponse:
     referral = get_visible_or_404(Referral, request.user, pk=pk)
     audit.record_view(request.user, referral)
-    can_triage = referral.status == ReferralStatus.PENDING and is_editable(referral, request.user)
-    return render(
-        request,
-        "casework/referral_detail.html",
-        {
-            "referral": referral,
-            "can_triage": can_triage,
-            "accept_form": AcceptReferralForm(referral=referral, prefix="accept")
-            if can_triage
-            else None,
-            "decline_form": DeclineReferralForm(prefix="decline") if can_triage else None,
-            "case": getattr(referral, "case", None)
-            if referral.status == ReferralStatus.ACCEPTED
-            else None,
-        },
-    )
+    return render(request, "casework/referral_detail.html", _referral_page(request, referral))
 
 
 @require_POST
@@ -268,33 +284,34 @@ def referral_accept(request: HttpRequest, pk: int) -> HttpResponse:
     referral = get_visible_or_404(Referral, request.user, pk=pk)
     require_editable(referral, request.user)
     form = AcceptReferralForm(request.POST, referral=referral, prefix="accept")
-    if form.is_valid():
+    context = _referral_page(request, referral, accept_form=form)
+    if not context["can_triage"]:
+        raise PermissionDenied("This referral has already been decided.")
+    match_form = context.get("match_form")
+    if form.is_valid() and (match_form is None or match_form.is_valid()):
+        if match_form is None:
+            mentor, override_reason = form.cleaned_data["mentor"], ""
+        else:
+            mentor = match_form.cleaned_data["chosen"]
+            override_reason = match_form.cleaned_data["override_reason"]
         try:
-            case = actions.accept_referral(
+            case = mentor_actions.accept_referral_with_mentor(
                 request.user,
                 referral,
-                mentor=form.cleaned_data["mentor"],
+                mentor,
+                override_reason=override_reason,
+                matched=match_form is not None,
                 opened_on=form.cleaned_data["opened_on"],
                 initial_phase=form.cleaned_data["initial_phase"],
                 note=form.cleaned_data["note"],
                 consent_recorded=form.cleaned_data.get("consent_recorded", False),
             )
         except ValidationError as exc:
-            attach_errors(form, exc)
+            attach_errors(form, exc, *([match_form] if match_form else []))
         else:
             messages.success(request, f"Referral accepted: a case is open for {referral.person}.")
             return redirect("casework:case_detail", pk=case.pk)
-    return render(
-        request,
-        "casework/referral_detail.html",
-        {
-            "referral": referral,
-            "can_triage": True,
-            "accept_form": form,
-            "decline_form": DeclineReferralForm(prefix="decline"),
-        },
-        status=400,
-    )
+    return render(request, "casework/referral_detail.html", context, status=400)
 
 
 @require_POST
@@ -390,6 +407,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
             .select_related("establishment")
             .first(),
             "has_plan": ReleasePlan.objects.filter(case=case).exists(),
+            "history": case.mentor_assignments.select_related("mentor", "assigned_by"),
         },
     )
 
@@ -470,11 +488,36 @@ def case_phase(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def case_mentor(request: HttpRequest, pk: int) -> HttpResponse:
-    def apply(case: Case, data: dict[str, Any]) -> str:
-        actions.assign_mentor(request.user, case, data["mentor"])
-        return f"{data['mentor']} is now the mentor."
-
-    return _case_change_view(request, pk, AssignMentorForm, "Assign a mentor", apply)
+    case = _case_for_change(request, pk, manage=True)
+    if case.programme.uses_mentor_matching:
+        context = mentor_views.mentor_choice(request, case.person, case.team_id, allow_none=False)
+        form = context["match_form"]
+    else:
+        form = AssignMentorForm(request.POST or None, case=case)
+        context = {}
+    if request.method == "POST" and form.is_valid():
+        try:
+            if context:
+                mentor_actions.choose_mentor(
+                    request.user,
+                    case,
+                    form.cleaned_data["chosen"],
+                    form.cleaned_data["override_reason"],
+                )
+            else:
+                actions.assign_mentor(request.user, case, form.cleaned_data["mentor"])
+        except ValidationError as exc:
+            attach_errors(form, exc)
+        else:
+            messages.success(request, f"{case.mentor} is now the mentor.")
+            return redirect("casework:case_detail", pk=case.pk)
+    history = case.mentor_assignments.select_related("mentor", "assigned_by")
+    return render(
+        request,
+        "casework/case_mentor.html",
+        {"case": case, "form": form, "history": history, **context},
+        status=400 if form.errors else 200,
+    )
 
 
 @require_http_methods(["GET", "POST"])

@@ -15,6 +15,7 @@ from throughgate.core.access import get_visible_or_404, is_editable, require_edi
 from throughgate.core.models import AuditAction
 from throughgate.core.views import attach_errors, only_for
 from throughgate.custody.models import CustodyEpisode
+from throughgate.mentors.models import Conflict, MatchingNeeds, may_see_conflicts
 
 from . import actions
 from .forms import AliasForm, FamilyMemberForm, PersonForm, SearchForm
@@ -63,6 +64,18 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "custody_episodes": CustodyEpisode.objects.filter(person=person).select_related(
                 "establishment"
             ),
+            # The conflicts register is for coordinators, the safeguarding lead and
+            # managers: the door returns nothing to anyone else.
+            "may_see_conflicts": may_see_conflicts(user),
+            "conflicts": Conflict.objects.visible_to(user)
+            .involving(person.pk)
+            .active()
+            .select_related("person_a", "person_b"),
+            "matching_needs": MatchingNeeds.objects.visible_to(user)
+            .filter(person=person)
+            .prefetch_related("experiences")
+            .first(),
+            "can_match": roles.manages_cases(user) and is_editable(person, user),
         },
     )
 
