@@ -37,6 +37,13 @@ def days(n: int) -> date:
     return TODAY() + timedelta(days=n)
 
 
+@pytest.fixture(autouse=True)
+def cleared_for_isis(mo, kim, cara):
+    """Mo and Kim hold prison clearance for Isis, where make_episode puts people."""
+    isis = Establishment.objects.get(code="ISI")
+    return {user: make.make_mentor(user, cara, cleared=[isis]) for user in (mo, kim)}
+
+
 # --- 300 releases, made cheaply -------------------------------------------------------
 
 
@@ -240,6 +247,13 @@ def test_a_change_of_another_date_that_leaves_the_release_where_it_was_is_not_fl
 
 
 # --- Filters ------------------------------------------------------------------------------
+
+
+def test_a_mentor_not_cleared_for_the_prison_is_flagged(mo, kim, cara, programme, login):
+    case, _plan = planned_case(kim, cara)
+    assert "mentor_not_cleared" not in flags_of(cara, case, login)
+    kim.mentor_profile.clearances.update(expires_on=TODAY() - timedelta(days=1))
+    assert "mentor_not_cleared" in flags_of(cara, case, login)
 
 
 @pytest.fixture

@@ -77,6 +77,12 @@ def _in_custody(cara, mentor, forename: str, surname: str, crd_in_days: int) -> 
     return Release(case, episode)
 
 
+@pytest.fixture(autouse=True)
+def cleared_for_isis(mo, kim, cara):
+    for mentor in (mo, kim):
+        make.make_mentor(mentor, cara, cleared=[_isis()])
+
+
 @pytest.fixture
 def tyrone(cara, mo, programme) -> Release:
     """Mo's mentee Tyrone Campbell, due out of Isis in about ten days; nothing arranged."""

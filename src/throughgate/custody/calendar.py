@@ -2,7 +2,8 @@
 
 Built in a fixed number of queries whatever the number of releases (one for the
 episodes with their person, prison and open case annotated, one for the cases'
-mentors, one for the plan items), so the page stays quick at regional scale.
+mentors, one for the plan items, one for the mentors' prison clearances), so the page
+stays quick at regional scale.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from django.apps import apps
 from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 
@@ -103,6 +105,16 @@ def release_rows(
         key = (item.plan.case_id, item.plan.episode_id)
         items_by_plan[key].append(item)
         plan_ids[key] = item.plan_id
+    # Mentor vetting lives in the mentors app, which builds on this one: asked by name.
+    clearance = apps.get_model("mentors", "SecurityClearance")
+    cleared = set(
+        clearance.objects.filter(
+            mentor__user_id__in={c.mentor_id for c in cases.values() if c.mentor_id},
+            establishment_id__in={e.establishment_id for e in episodes},
+            granted_on__lte=today,
+            expires_on__gte=today,
+        ).values_list("mentor__user_id", "establishment_id")
+    )
 
     rows = []
     for episode in episodes:
@@ -123,6 +135,13 @@ def release_rows(
             row.flags.append(Flag("no_case", "No open custody case"))
         elif case.mentor_id is None:
             row.flags.append(Flag("no_mentor", "No mentor assigned"))
+        elif (
+            case.programme.uses_mentor_matching
+            and (case.mentor_id, episode.establishment_id) not in cleared
+        ):
+            row.flags.append(
+                Flag("mentor_not_cleared", f"Mentor not cleared for {episode.establishment}")
+            )
         if case is not None and row.plan_id is None:
             row.flags.append(Flag("no_plan", "No release-day plan"))
         accommodation = by_kind.get(ItemKind.ACCOMMODATION)
