@@ -24,6 +24,7 @@ from throughgate.casework.models import (
     Case,
     ClosureReason,
     Contact,
+    MentorAssignment,
     Phase,
     Referral,
     ReferralStatus,
@@ -182,7 +183,8 @@ class TestTheDemoCharity:
         assert FamilyMember.objects.exists()
 
     def test_identifiers_are_valid_and_unique(self, seeded):
-        people = list(Person.objects.all())
+        # The young people; a mentor's own person record holds only name, birth and borough.
+        people = list(Person.objects.filter(mentor_profile__isnull=True))
         for field, normalise in (
             ("prison_number", normalise_prison_number),
             ("pnc_id", normalise_pnc_id),
@@ -395,6 +397,29 @@ class TestTheDemoCharity:
         assert PlanItem.objects.filter(owner="agency").exclude(owner_detail="").exists()
         statuses = set(PlanItem.objects.values_list("status", flat=True))
         assert statuses == {s.value for s in ItemStatus}
+
+    def test_mentors_show_every_situation_a_coordinator_meets_when_matching(self, seeded):
+        from throughgate.mentors.matching import suggestions_for
+        from throughgate.mentors.models import Conflict, MatchingNeeds, MentorProfile
+
+        today = timezone.localdate()
+        assert MentorProfile.objects.count() == 5
+        first = (
+            Referral.objects.filter(status="pending", programme__kind="custody")
+            .order_by("referral_date", "id")
+            .first()
+        )
+        result = suggestions_for(first.person, first.team_id, today, k=None).result
+        suggested = {s.mentor_name for s in result.suggestions}
+        excluded = {e.mentor_name: [x.reason for x in e.exclusions] for e in result.excluded}
+        assert "Mo Ahmed" in suggested, excluded
+        assert any("clearance expired" in r for r in excluded["Kim Walsh"])
+        assert any("supervision overdue" in r for r in excluded["Tunde Adebayo"])
+        assert any(r.startswith("no places free") for r in excluded["Dean Murphy"])
+        assert Conflict.objects.filter(active=True).count() >= 2
+        assert MatchingNeeds.objects.count() >= 2
+        # Matches made before matching existed are not announced as new to the mentors.
+        assert not MentorAssignment.objects.filter(seen_by_mentor_at__isnull=True).exists()
 
     def test_the_release_calendar_shows_flagged_and_all_set_releases(self, seeded, login):
         cara = _user("cara")

@@ -79,6 +79,7 @@ from throughgate.custody.models import (
     Transfer,
 )
 from throughgate.engines.release import KeyDates, WorkingCalendar, expected_release
+from throughgate.mentors.models import Conflict, MentorProfile
 from throughgate.people import actions as people
 from throughgate.people.models import Alias, FamilyMember, Person, Relationship
 
@@ -2669,6 +2670,153 @@ class _Seeder:
         return contact
 
 
+# Mentor profiles: (lived experience, prisons they were held in, other languages, boroughs
+# known, gender, year of birth, places beyond today's caseload).
+MENTOR_PROFILES: dict[str, tuple[list[str], list[str], list[str], list[str], str, int, int]] = {
+    "mo": (["Custody", "Gang involvement", "School exclusion", "Knife crime"], ["FMI", "ISI"],
+           ["Somali"], ["Southwark", "Lambeth", "Lewisham"], "male", 1991, 3),
+    "kim": (["Custody", "Care experience", "Substance misuse", "Criminal exploitation"], ["BZI"],
+            [], ["Croydon", "Lambeth", "Wandsworth"], "female", 1988, 3),
+    "tunde": (["Custody", "Gang involvement", "Bereavement"], ["FMI", "TSI"], ["Yoruba"],
+              ["Hackney", "Newham", "Tower Hamlets"], "male", 1986, 2),
+    "shanice": (["Care experience", "Young parent", "Mental health", "Custody"], ["BZI"], [],
+                ["Southwark", "Lewisham", "Greenwich"], "female", 1993, 3),
+    "dean": (["Substance misuse", "Homelessness", "Custody"], ["WWI", "PVI"], [],
+             ["Croydon", "Wandsworth", "Merton"], "male", 1982, 0),
+}  # fmt: skip
+
+
+def set_up_mentors(seeder: Any) -> None:
+    """Give every custody mentor a profile, vetting, training and supervision, with the
+    situations a coordinator meets: Kim's clearance for the prison of the first young
+    person waiting for triage has just expired, Tunde's supervision is overdue, Dean is
+    full, Kim's DBS renewal falls due within the month. Conflicts and what matching knows
+    of the young people waiting complete the picture."""
+    from throughgate.casework.models import MentorAssignment
+    from throughgate.mentors import actions as mentors
+    from throughgate.mentors.models import (
+        DBSLevel,
+        LivedExperienceCategory,
+        MentorProfile,
+        TrainingCourse,
+        Wellbeing,
+    )  # fmt: skip
+
+    today = seeder.today
+    cara, ade = seeder.users["cara"], seeder.users["ade"]
+    categories = {c.name: c for c in LivedExperienceCategory.objects.all()}
+    courses = list(TrainingCourse.objects.all())
+    pending = list(
+        Referral.objects.filter(status=ReferralStatus.PENDING, programme__kind="custody")
+        .select_related("person")
+        .order_by("referral_date", "id")
+    )
+    held = {
+        e.person_id: e.establishment_id
+        for e in CustodyEpisode.objects.filter(
+            released_on__isnull=True, person__in=[r.person for r in pending]
+        )
+    }
+    first_prison = held.get(pending[0].person_id) if pending else None
+    for username, (
+        lived,
+        been_in,
+        languages,
+        boroughs,
+        gender,
+        born,
+        spare,
+    ) in MENTOR_PROFILES.items():
+        user = seeder.users[username]
+        if MentorProfile.objects.filter(user=user).exists():
+            continue
+        caseload = Case.objects.open().filter(mentor=user).count()
+        profile = mentors.create_mentor_profile(
+            ade,
+            user,
+            {"date_of_birth": date(born, seeder.rng.randint(1, 12), seeder.rng.randint(1, 28)),
+             "gender": gender, "borough": boroughs[0]},
+            {"capacity": caseload + spare, "languages": ["English", *languages],
+             "boroughs_known": boroughs},
+            lived_experience=[categories[name] for name in lived],
+            custody_history=[seeder.prisons[code] for code in been_in],
+        )  # fmt: skip
+        issued = today - timedelta(days=365 * 3 - 20 if username == "kim" else 400)
+        mentors.add_dbs_check(ade, profile, {
+            "level": DBSLevel.ENHANCED_BARRED_CHILDREN,
+            "certificate_number": f"0012{seeder.rng.randrange(10**8):08d}",
+            "issued_on": issued, "renewal_due": issued + timedelta(days=365 * 3),
+        })  # fmt: skip
+        for course in courses:
+            if course.required_for_matching or seeder.chance(0.5):
+                completed = today - timedelta(days=seeder.rng.randint(60, 600))
+                mentors.add_training(ade, profile, {
+                    "course": course, "completed_on": completed,
+                    "certificate_reference": f"TG-{seeder.rng.randrange(10**5):05d}",
+                })  # fmt: skip
+        last_supervision = 60 if username == "tunde" else seeder.rng.randint(5, 30)
+        for k in range(3):
+            concerns = (username, k) == ("dean", 0)
+            mentors.add_supervision(ade, profile, {
+                "held_on": today - timedelta(days=last_supervision + 42 * k), "supervisor": cara,
+                "wellbeing": Wellbeing.SOME_CONCERNS if concerns else Wellbeing.WELL,
+            })  # fmt: skip
+        # Cleared where they were held, where their mentees are now, and a prison or two more.
+        mentees_held = CustodyEpisode.objects.filter(
+            released_on__isnull=True,
+            person__cases__mentor=user,
+            person__cases__closed_on__isnull=True,
+        ).values_list("establishment_id", flat=True)
+        cleared = (
+            set(been_in) | set(mentees_held) | set(seeder.rng.sample(sorted(seeder.prisons), 2))
+        )
+        if username in ("mo", "tunde") and first_prison:
+            cleared.add(first_prison)
+        if username == "kim" and first_prison:
+            cleared.discard(first_prison)
+            granted = today - timedelta(days=3 * 365 + 6)
+            mentors.add_clearance(ade, profile, {
+                "establishment": seeder.prisons[first_prison], "level": "unescorted",
+                "granted_on": granted, "expires_on": today - timedelta(days=6),
+            })  # fmt: skip
+        for code in sorted(cleared):
+            granted = today - timedelta(days=seeder.rng.randint(400, 700))
+            mentors.add_clearance(ade, profile, {
+                "establishment": seeder.prisons[code], "level": "unescorted",
+                "granted_on": granted, "expires_on": granted + timedelta(days=3 * 365),
+            })  # fmt: skip
+        if username == "mo":
+            # Away from the first young person waiting, so that Mo can be suggested there.
+            zone, district = ("Haringey", "N17")
+            if pending and pending[0].person.borough == "Haringey":
+                zone, district = ("Enfield", "N9")
+            mentors.add_licence_condition(ade, profile, {
+                "kind": "exclusion_zone", "boroughs": [zone], "postcode_districts": [district],
+                "starts_on": today - timedelta(days=500), "ends_on": today + timedelta(days=230),
+                "notes": "On licence until next summer.",
+            })  # fmt: skip
+    # Matches made before matching existed are not news to the mentors.
+    MentorAssignment.objects.filter(seen_by_mentor_at__isnull=True).update(
+        seen_by_mentor_at=timezone.now()
+    )
+    # What matching knows of the young people waiting, and the conflicts around them.
+    for referral in pending:
+        chosen = seeder.rng.sample(sorted(categories), 2)
+        mentors.set_matching_needs(cara, referral.person, [categories[c] for c in chosen], "")
+    if len(pending) >= 2:
+        mentors.record_conflict(cara, pending[0].person, pending[1].person, {
+            "kind": "rival_group", "source": "Prison security department",
+            "recorded_on": today - timedelta(days=3),
+            "details": "Linked to rival groups in neighbouring estates; keep apart on the wing.",
+        })  # fmt: skip
+        dean = MentorProfile.objects.get(user=seeder.users["dean"])
+        mentors.record_conflict(cara, dean.person, pending[1].person, {
+            "kind": "victim_link", "source": "Probation",
+            "recorded_on": today - timedelta(days=12),
+            "details": "Dean's former co-defendant is this young person's uncle.",
+        })  # fmt: skip
+
+
 def counts() -> dict[str, int]:
     """How much of everything the database holds (the seeder's report and its tests' yardstick)."""
     return {
@@ -2687,6 +2835,8 @@ def counts() -> dict[str, int]:
         "key_date_changes": KeyDateChange.objects.count(),
         "release_plans": ReleasePlan.objects.count(),
         "plan_items": PlanItem.objects.count(),
+        "mentor_profiles": MentorProfile.objects.count(),
+        "conflicts": Conflict.objects.count(),
     }
 
 
@@ -2731,6 +2881,7 @@ def seed(progress: bool = True, scale: float = 1.0) -> dict[str, int]:
             for plan in plans:
                 seeder.execute(plan)
                 bar.update()
+        set_up_mentors(seeder)
         found = counts()
         audit.record(
             None,
