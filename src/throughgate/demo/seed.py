@@ -2821,7 +2821,8 @@ def counts() -> dict[str, int]:
     """How much of everything the database holds (the seeder's report and its tests' yardstick)."""
     return {
         "users": User.objects.count(),
-        "people": Person.objects.count(),
+        # The young people: mentors are people too, but counted as mentor_profiles.
+        "people": Person.objects.filter(mentor_profile__isnull=True).count(),
         "aliases": Alias.objects.count(),
         "family_members": FamilyMember.objects.count(),
         "custody_episodes": CustodyEpisode.objects.count(),

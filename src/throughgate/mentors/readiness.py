@@ -89,12 +89,24 @@ def with_readiness_records(profiles: QuerySet[MentorProfile]) -> QuerySet[Mentor
     )
 
 
-def _due(readiness: Readiness, what: str, due: date, today: date, problem: str) -> None:
+# Supervision comes round every few weeks: warned of a fortnight ahead, not a month, or
+# every mentor would always be on the list.
+SUPERVISION_WARNING_DAYS = 14
+
+
+def _due(
+    readiness: Readiness,
+    what: str,
+    due: date,
+    today: date,
+    problem: str,
+    warn_days: int = EXPIRY_WARNING_DAYS,
+) -> None:
     """A dated requirement: a problem once past, an alert within the warning window."""
     if due < today:
         readiness.problems.append(problem)
         readiness.alerts.append(Alert(what, due, overdue=True))
-    elif due <= today + timedelta(days=EXPIRY_WARNING_DAYS):
+    elif due <= today + timedelta(days=warn_days):
         readiness.warnings.append(f"{what} due {_d(due)}")
         readiness.alerts.append(Alert(what, due, overdue=False))
 
@@ -144,7 +156,10 @@ def assess(
         r.problems.append("no supervision recorded")
     else:
         due = session.held_on + supervision_interval()
-        _due(r, "Supervision", due, today, f"supervision overdue since {_d(due)}")
+        _due(
+            r, "Supervision", due, today, f"supervision overdue since {_d(due)}",
+            SUPERVISION_WARNING_DAYS,
+        )  # fmt: skip
         if session.wellbeing == Wellbeing.STRUGGLING:
             r.warnings.append(f"struggling at last supervision ({_d(session.held_on)})")
 
