@@ -412,7 +412,7 @@ def accept_proposals(actor: Any, batch: MatchBatch, proposal_ids: Iterable[int])
     conflict or an expired clearance since the batch ran refuses it) — all or none."""
     wanted = set(proposal_ids)
     proposals = list(
-        batch.proposals.select_for_update()
+        batch.proposals.select_for_update(of=("self",))
         .filter(pk__in=wanted, status=ProposalStatus.PROPOSED)
         .select_related("case__person", "mentor")
     )
