@@ -28,6 +28,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from throughgate.accounts.roles import Role
+from throughgate.casework import support as support_actions
 from throughgate.casework.models import ProgrammeKind
 from throughgate.core.models import AuditAction, AuditEvent
 from throughgate.custody import actions as custody_actions
@@ -63,6 +64,12 @@ VISIBLE_TO = {
     "unplanned_case": MOS_MENTEE,
     "free_person": MOS_MENTEE,
     "pending_referral": frozenset({"cara", "sam", "ade"}),
+    # The support plan of Mo's mentee's case.
+    "need": MOS_MENTEE,
+    "action": MOS_MENTEE,
+    "id_app": MOS_MENTEE,
+    "bank_app": MOS_MENTEE,
+    "onward": MOS_MENTEE,
     # Mo's own mentor records, and the mentee he was matched with.
     "mentor": MOS_MENTEE,
     "licence": MOS_MENTEE,
@@ -149,6 +156,21 @@ LADDER = [
     Page("people:family_new", FORM, HOLDERS, "person"),
     Page("people:family_edit", FORM, HOLDERS, "family"),
     Page("people:family_delete", POST, HOLDERS, "family"),
+    # Holistic support: needs, actions, ID and bank, onward referrals, questionnaires.
+    Page("casework:support_plan", READ, MOS_MENTEE, "case"),
+    Page("casework:needs_assess", FORM, HOLDERS, "case"),
+    Page("casework:need_update", FORM, HOLDERS, "need"),
+    Page("casework:action_new", FORM, HOLDERS, "case"),
+    Page("casework:action_done", POST, HOLDERS, "action"),
+    Page("casework:id_new", FORM, HOLDERS, "case"),
+    Page("casework:id_edit", FORM, HOLDERS, "id_app"),
+    Page("casework:bank_new", FORM, HOLDERS, "case"),
+    Page("casework:bank_edit", FORM, HOLDERS, "bank_app"),
+    Page("casework:onward_new", FORM, HOLDERS, "case"),
+    Page("casework:onward_detail", FORM, HOLDERS, "onward"),
+    Page("casework:instrument_new", FORM, HOLDERS, "case", fixed=(("key", "trust-check-in"),)),
+    Page("casework:agency_list", READ, LOGGED_IN - {"fay"}, personal=False),
+    Page("casework:agency_new", FORM, MANAGERS, personal=False),
     # Mentors, their vetting and licence conditions, conflicts and matching.
     Page("mentors:list", READ, frozenset({"cara", "sam", "ade"})),
     Page("mentors:new", FORM, MANAGERS),
@@ -217,6 +239,7 @@ class World:
     conflict: Any = None  # between Mo's mentee and another young person
     batch: Any = None  # a batch match with one open proposal
     lee: Any = None  # a mentor account with no profile yet
+    support: dict[str, Any] = field(default_factory=dict)  # Mo's mentee's support plan
     names: list[str] = field(default_factory=list)
 
     def objects(self, owner: str = "mo") -> dict[str, Any]:
@@ -240,6 +263,7 @@ class World:
             "conflict": self.conflict,
             "batch": self.batch,
             "assignment": holding.case.mentor_assignments.first(),
+            **(self.support if owner == "mo" else {}),
         }
 
 
@@ -337,6 +361,44 @@ def build_world() -> World:
     batch = mentor_actions.propose_matches(cara, custody_team.pk)
     assert batch.proposals.filter(case=waiting, status="proposed").exists()
     lee = make.make_user("lee", Role.MENTOR, custody_team, first_name="Lee", last_name="Grant")
+    mo_case = mo_holding.case
+    (need,) = support_actions.assess_needs(cara, mo_case, {
+        "accommodation": {"status": "in_progress", "summary": "Somewhere to live on release"},
+    })  # fmt: skip
+    agency = support_actions.add_agency(
+        ade, {"name": "Southwark Housing Options", "kind": "housing"}
+    )
+    support = {
+        "need": need,
+        "action": support_actions.add_action(
+            cara,
+            mo_case,
+            {
+                "need": need,
+                "description": "Call the housing officer",
+                "owner": "mentor",
+                "due_on": timezone.localdate() + timedelta(days=3),
+            },
+        ),  # fmt: skip
+        "id_app": support_actions.save_id_application(
+            cara, mo_case, {"id_type": "birth_certificate", "status": "not_started"}
+        ),
+        "bank_app": support_actions.save_bank_application(
+            cara, mo_case, {"bank": "Barclays", "outcome": "not_started"}
+        ),
+        "onward": support_actions.create_onward_referral(
+            cara,
+            mo_case,
+            {
+                "agency": agency,
+                "need": need,
+                "reason": "Housing advice before release",
+                "consent_recorded": True,
+                "consent_on": timezone.localdate(),
+            },
+        ),  # fmt: skip
+        "agency": agency,
+    }
     return World(
         users=users,
         mo=mo_holding,
@@ -355,6 +417,7 @@ def build_world() -> World:
         conflict=conflict,
         batch=batch,
         lee=lee,
+        support=support,
         names=[
             "Tyrese",
             "Whitlock",
@@ -460,7 +523,8 @@ def valid_post(page: Page, world: World, objects: dict[str, Any]) -> dict[str, A
                     "match-override_reason": "Kim is nearer."}  # fmt: skip
         return {"mentor": world.users["pat"].pk}
     if page.name == "casework:case_close":
-        return {"closure_reason": "completed", "closed_on": today.isoformat()}
+        return {"closure_reason": "completed", "closed_on": today.isoformat(),
+                "closure_accommodation": "family", "closure_ete": "training"}  # fmt: skip
     if page.name == "custody:episode_new":
         return {
             "establishment": world.establishment.pk,
@@ -496,6 +560,39 @@ def valid_post(page: Page, world: World, objects: dict[str, Any]) -> dict[str, A
         return {"forename": "Ty", "surname": "", "note": "what friends call him"}
     if page.name in ("people:family_new", "people:family_edit"):
         return {"name": "Marcus Sibling", "relationship": "sibling", "may_contact": "on"}
+    if page.name == "casework:needs_assess":
+        data = {"on": today.isoformat()}
+        for pathway in ("accommodation", "education_skills_work", "finance_id", "health",
+                        "drugs_alcohol", "children_families_community",
+                        "attitudes_thinking_behaviour", "other"):  # fmt: skip
+            data.update({f"{pathway}-status": "not_started", f"{pathway}-priority": "medium",
+                         f"{pathway}-responsible": "mentor"})  # fmt: skip
+        data["health-status"] = "in_progress"
+        return data
+    if page.name == "casework:need_update":
+        return {"status": "met", "priority": "high", "responsible": "mentor",
+                "on": today.isoformat(), "note": "Moved into supported housing."}  # fmt: skip
+    if page.name == "casework:action_new":
+        return {"description": "Book a GP appointment", "owner": "mentor",
+                "due_on": (today + timedelta(days=7)).isoformat()}  # fmt: skip
+    if page.name == "casework:id_new":
+        return {"id_type": "passport", "status": "not_started"}
+    if page.name == "casework:id_edit":
+        return {"id_type": "birth_certificate", "status": "submitted",
+                "submitted_on": today.isoformat(), "cost": "12.50"}  # fmt: skip
+    if page.name == "casework:bank_new":
+        return {"bank": "Monzo", "outcome": "not_started"}
+    if page.name == "casework:bank_edit":
+        return {"bank": "Barclays", "outcome": "submitted", "submitted_on": today.isoformat()}
+    if page.name == "casework:onward_new":
+        return {"agency": world.support["agency"].pk, "reason": "Debt advice",
+                "consent_recorded": "on", "consent_on": today.isoformat()}  # fmt: skip
+    if page.name == "casework:onward_detail":
+        return {"status": "sent", "on": today.isoformat()}
+    if page.name == "casework:instrument_new":
+        return {"completed_on": today.isoformat(), **{f"item-t{i}": "4" for i in range(1, 11)}}
+    if page.name == "casework:agency_new":
+        return {"name": "New Horizon Youth Centre", "kind": "housing"}
     if page.name == "mentors:new":
         return {
             "user": world.lee.pk, "date_of_birth": "1992-04-05", "gender": "male",

@@ -42,6 +42,8 @@ def test_viewing_editing_and_closing_a_case_writes_events(mo_case, mo, cara, log
             "closure_reason": "completed",
             "closed_on": timezone.localdate().isoformat(),
             "closure_notes": "Settled in a flat and started at college.",
+            "closure_accommodation": "own_tenancy",
+            "closure_ete": "education",
         },
     )
     assert response.status_code == 302
@@ -61,7 +63,10 @@ def test_viewing_editing_and_closing_a_case_writes_events(mo_case, mo, cara, log
     closes = [e for e in new if e.action == AuditAction.UPDATE and e.object_type == "casework.case"]
     assert len(closes) == 1
     assert closes[0].actor == cara
-    assert closes[0].fields == ["closed_on", "closure_notes", "closure_reason", "phase"]
+    assert closes[0].fields == [
+        "closed_on", "closure_accommodation", "closure_ete", "closure_notes", "closure_reason",
+        "phase",
+    ]  # fmt: skip
     assert closes[0].summary == "closed: completed"
 
 

@@ -599,7 +599,8 @@ def test_phase_change_to_the_same_phase_is_refused(mo_case, cara, login):
 
 
 def test_closing_for_other_reason_without_notes_is_refused(mo_case, cara, login):
-    data = {"closure_reason": "other", "closed_on": TODAY().isoformat(), "closure_notes": ""}
+    data = {"closure_reason": "other", "closed_on": TODAY().isoformat(), "closure_notes": "",
+            "closure_accommodation": "family", "closure_ete": "neet"}  # fmt: skip
     with SavesNothing():
         response = login(cara).post(reverse("casework:case_close", args=[mo_case.pk]), data)
     assert_refused_on_field(
@@ -609,7 +610,8 @@ def test_closing_for_other_reason_without_notes_is_refused(mo_case, cara, login)
 
 def test_closing_before_the_last_contact_is_refused(mo_case, cara, login):
     make.make_contact(mo_case, days_ago=3)
-    data = {"closure_reason": "completed", "closed_on": (TODAY() - timedelta(days=10)).isoformat()}
+    data = {"closure_reason": "completed", "closed_on": (TODAY() - timedelta(days=10)).isoformat(),
+            "closure_accommodation": "family", "closure_ete": "neet"}  # fmt: skip
     with SavesNothing():
         response = login(cara).post(reverse("casework:case_close", args=[mo_case.pk]), data)
     assert_refused_on_field(response, "closed_on", "A contact is logged after this date")

@@ -22,11 +22,13 @@ from throughgate.core.models import AuditAction
 from throughgate.people.models import FamilyMember, Person
 
 from .models import (
+    AccommodationOutcome,
     AssignedHow,
     Case,
     ClosureReason,
     Contact,
     DeclineReason,
+    ETEOutcome,
     MentorAssignment,
     Phase,
     PhaseChange,
@@ -276,9 +278,24 @@ def change_phase(actor: Any, case: Case, to_phase: str, changed_on: date, note: 
 
 
 @transaction.atomic
-def close_case(actor: Any, case: Case, reason: str, closed_on: date, notes: str = "") -> Case:
+def close_case(
+    actor: Any,
+    case: Case,
+    reason: str,
+    closed_on: date,
+    notes: str = "",
+    *,
+    accommodation: str = "",
+    ete: str = "",
+) -> Case:
+    """Close the case with its reason and, for reports, where the young person is living
+    and whether they are in education, training or work (blank: not recorded)."""
     locked = _lock_open_case(case)
     errors: dict[str, str] = {}
+    if accommodation and accommodation not in AccommodationOutcome.values:
+        errors["closure_accommodation"] = "Choose where they are living."
+    if ete and ete not in ETEOutcome.values:
+        errors["closure_ete"] = "Choose their education, training or work."
     if reason not in ClosureReason.values:
         errors["closure_reason"] = "Choose why the case is closing."
     elif reason == ClosureReason.OTHER and not notes.strip():
@@ -311,16 +328,21 @@ def close_case(actor: Any, case: Case, reason: str, closed_on: date, notes: str 
     locked.closed_on = closed_on
     locked.closure_reason = reason
     locked.closure_notes = notes.strip()
+    locked.closure_accommodation = accommodation
+    locked.closure_ete = ete
     locked.save(
         update_fields=[
-            "phase", "phase_since", "closed_on", "closure_reason", "closure_notes", "updated_at",
+            "phase", "phase_since", "closed_on", "closure_reason", "closure_notes",
+            "closure_accommodation", "closure_ete", "updated_at",
         ]
     )  # fmt: skip
     audit.record(
         actor,
         AuditAction.UPDATE,
         locked,
-        fields=["phase", "closed_on", "closure_reason"] + (["closure_notes"] if notes else []),
+        fields=["phase", "closed_on", "closure_reason"]
+        + (["closure_notes"] if notes else [])
+        + [f for f, v in (("closure_accommodation", accommodation), ("closure_ete", ete)) if v],
         summary=f"closed: {reason}",
     )
     MentorAssignment.objects.filter(case=locked, ended_on__isnull=True).update(ended_on=closed_on)

@@ -9,12 +9,14 @@ from throughgate.accounts import roles
 from throughgate.core.forms import DateInput, DateTimeInput
 
 from .models import (
+    AccommodationOutcome,
     Attendance,
     Case,
     ClosureReason,
     Contact,
     ContactMode,
     DeclineReason,
+    ETEOutcome,
     Phase,
     Programme,
     Referral,
@@ -178,6 +180,12 @@ class CloseCaseForm(forms.Form):
     closed_on = forms.DateField(label="Closed on", widget=DateInput())
     closure_notes = forms.CharField(
         label="Notes", required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    closure_accommodation = forms.ChoiceField(
+        label="Where are they living now?", choices=AccommodationOutcome.choices
+    )
+    closure_ete = forms.ChoiceField(
+        label="Education, training or work now", choices=ETEOutcome.choices
     )
 
     def __init__(self, *args: Any, case: Case, **kwargs: Any):

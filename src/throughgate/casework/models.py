@@ -260,6 +260,11 @@ class Case(TimeStampedModel):
     closed_on = models.DateField(null=True, blank=True)
     closure_reason = models.CharField(max_length=30, choices=ClosureReason.choices, blank=True)
     closure_notes = models.TextField(blank=True)
+    # Outcomes at closure, in categories reports can count (choices defined below).
+    closure_accommodation = models.CharField("accommodation at closure", max_length=20, blank=True)
+    closure_ete = models.CharField(
+        "education, training or employment at closure", max_length=20, blank=True
+    )
 
     objects = CaseQuerySet.as_manager()
 
@@ -473,3 +478,417 @@ class Contact(TimeStampedModel):
                 errors["duration_minutes"] = "Enter a length between 1 and 720 minutes."
         if errors:
             raise ValidationError(errors)
+
+
+# --- Holistic support: needs, actions, ID and bank, onward referrals, instruments ----
+
+
+class Pathway(models.TextChoices):
+    """The seven resettlement pathways (HMPPS), plus "other"; keys as engines.instruments."""
+
+    ACCOMMODATION = "accommodation", "Accommodation"
+    EDUCATION_SKILLS_WORK = "education_skills_work", "Education, skills and work"
+    FINANCE_ID = "finance_id", "Finance and ID"
+    HEALTH = "health", "Health"
+    DRUGS_ALCOHOL = "drugs_alcohol", "Drugs and alcohol"
+    CHILDREN_FAMILIES_COMMUNITY = "children_families_community", "Children, families and community"
+    ATTITUDES_THINKING_BEHAVIOUR = (
+        "attitudes_thinking_behaviour",
+        "Attitudes, thinking and behaviour",
+    )
+    OTHER = "other", "Other"
+
+
+class NeedStatus(models.TextChoices):
+    NOT_STARTED = "not_started", "Not started"
+    IN_PROGRESS = "in_progress", "In progress"
+    MET = "met", "Met"
+    DECLINED = "declined", "Declined by the young person"
+    NOT_REQUIRED = "not_required", "Support not required"
+
+
+class Priority(models.TextChoices):
+    HIGH = "high", "High"
+    MEDIUM = "medium", "Medium"
+    LOW = "low", "Low"
+
+
+class Responsible(models.TextChoices):
+    MENTOR = "mentor", "Mentor"
+    YOUNG_PERSON = "young_person", "The young person"
+    PRISON = "prison", "Prison"
+    PROBATION = "probation", "Probation"
+    FAMILY = "family", "Family"
+    AGENCY = "agency", "Another agency"
+    OTHER = "other", "Other"
+
+
+class CaseChildQuerySet(models.QuerySet):
+    """For records that belong to a case: the case's door decides."""
+
+    def visible_to(self, user: Any) -> Any:
+        return self.filter(case__in=Case.objects.visible_to(user))
+
+    def editable_by(self, user: Any) -> Any:
+        return self.filter(case__in=Case.objects.editable_by(user))
+
+
+class CaseChild(TimeStampedModel):
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = CaseChildQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    @property
+    def audit_person_id(self) -> int:
+        return self.case.person_id
+
+
+class Need(CaseChild):
+    """One pathway of a case's needs assessment, as it stands; NeedUpdate keeps the history."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="needs")
+    pathway = models.CharField(max_length=40, choices=Pathway.choices)
+    status = models.CharField(
+        max_length=20, choices=NeedStatus.choices, default=NeedStatus.NOT_STARTED
+    )
+    priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.MEDIUM)
+    responsible = models.CharField(
+        "who is responsible", max_length=20, choices=Responsible.choices, default=Responsible.MENTOR
+    )
+    summary = models.CharField("what is needed", max_length=300, blank=True)
+    status_since = models.DateField("status since")
+
+    class Meta:
+        ordering = ["case", "pathway"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "pathway"], name="need_one_per_pathway")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_pathway_display()}: {self.get_status_display().lower()}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in (NeedStatus.NOT_STARTED, NeedStatus.IN_PROGRESS)
+
+
+class NeedUpdate(models.Model):
+    need = models.ForeignKey(Need, on_delete=models.CASCADE, related_name="updates")
+    on = models.DateField("date")
+    status = models.CharField(max_length=20, choices=NeedStatus.choices)
+    priority = models.CharField(max_length=10, choices=Priority.choices)
+    responsible = models.CharField(max_length=20, choices=Responsible.choices)
+    note = models.CharField(max_length=500, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["on", "recorded_at", "id"]
+        indexes = [models.Index(fields=["need", "on"])]
+
+    def __str__(self) -> str:
+        return f"{self.need.get_pathway_display()} {self.get_status_display().lower()} {self.on}"
+
+
+class Action(CaseChild):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="actions")
+    need = models.ForeignKey(
+        Need, null=True, blank=True, on_delete=models.SET_NULL, related_name="actions",
+        verbose_name="for which need",
+    )  # fmt: skip
+    description = models.CharField("what will be done", max_length=300)
+    owner = models.CharField(
+        "who does it", max_length=20, choices=Responsible.choices, default=Responsible.MENTOR
+    )
+    due_on = models.DateField("due by")
+    done_on = models.DateField("done on", null=True, blank=True)
+
+    class Meta:
+        ordering = ["done_on", "due_on", "id"]
+        indexes = [models.Index(fields=["case", "done_on", "due_on"])]
+
+    def __str__(self) -> str:
+        return self.description
+
+    def is_overdue(self, today: date) -> bool:
+        return self.done_on is None and self.due_on < today
+
+
+class IDType(models.TextChoices):
+    BIRTH_CERTIFICATE = "birth_certificate", "Birth certificate"
+    PASSPORT = "passport", "Passport"
+    PROVISIONAL_LICENCE = "provisional_licence", "Provisional driving licence"
+    DRIVING_LICENCE = "driving_licence", "Full driving licence"
+    CITIZEN_CARD = "citizen_card", "CitizenCard (PASS proof of age)"
+    BIOMETRIC_RESIDENCE = "biometric_residence", "Biometric residence permit / eVisa"
+    NI_NUMBER = "ni_number", "National Insurance number letter"
+    OTHER = "other", "Other"
+
+
+class ApplicationStatus(models.TextChoices):
+    NOT_STARTED = "not_started", "Not started"
+    SUBMITTED = "submitted", "Submitted"
+    RECEIVED = "received", "Received"
+    REJECTED = "rejected", "Rejected"
+
+
+class IDApplication(CaseChild):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="id_applications")
+    id_type = models.CharField("ID", max_length=30, choices=IDType.choices)
+    status = models.CharField(
+        max_length=20, choices=ApplicationStatus.choices, default=ApplicationStatus.NOT_STARTED
+    )
+    submitted_on = models.DateField("submitted on", null=True, blank=True)
+    cost = models.DecimalField("cost (£)", max_digits=7, decimal_places=2, null=True, blank=True)
+    paid_by = models.CharField("paid by", max_length=100, blank=True)
+    received_on = models.DateField("received on", null=True, blank=True)
+    notes = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = "ID application"
+
+    def __str__(self) -> str:
+        return f"{self.get_id_type_display()}: {self.get_status_display().lower()}"
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        today = timezone.localdate()
+        for name in ("submitted_on", "received_on"):
+            value = getattr(self, name)
+            if value and value > today:
+                errors[name] = "This date cannot be in the future."
+        if self.received_on and self.submitted_on and self.received_on < self.submitted_on:
+            errors["received_on"] = "It cannot arrive before it was applied for."
+        if self.status == ApplicationStatus.RECEIVED and not self.received_on:
+            errors["received_on"] = "Give the date it arrived."
+        if self.status in (ApplicationStatus.SUBMITTED, ApplicationStatus.RECEIVED) and not (
+            self.submitted_on
+        ):
+            errors["submitted_on"] = "Give the date it was applied for."
+        if self.cost is not None and self.cost < 0:
+            errors["cost"] = "The cost cannot be negative."
+        if errors:
+            raise ValidationError(errors)
+
+
+class BankOutcome(models.TextChoices):
+    NOT_STARTED = "not_started", "Not started"
+    SUBMITTED = "submitted", "Submitted, waiting"
+    OPENED = "opened", "Account opened"
+    DECLINED = "declined", "Declined"
+    RESUBMITTED = "resubmitted", "Resubmitted"
+
+
+class BankApplication(CaseChild):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="bank_applications")
+    bank = models.CharField(max_length=100)
+    outcome = models.CharField(
+        "where it stands", max_length=20, choices=BankOutcome.choices,
+        default=BankOutcome.NOT_STARTED,
+    )  # fmt: skip
+    submitted_on = models.DateField("submitted on", null=True, blank=True)
+    response_on = models.DateField("response on", null=True, blank=True)
+    notes = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.bank}: {self.get_outcome_display().lower()}"
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        today = timezone.localdate()
+        for name in ("submitted_on", "response_on"):
+            value = getattr(self, name)
+            if value and value > today:
+                errors[name] = "This date cannot be in the future."
+        if self.response_on and self.submitted_on and self.response_on < self.submitted_on:
+            errors["response_on"] = "The bank cannot answer before the application."
+        if self.outcome != BankOutcome.NOT_STARTED and not self.submitted_on:
+            errors["submitted_on"] = "Give the date it was applied for."
+        if self.outcome in (BankOutcome.OPENED, BankOutcome.DECLINED) and not self.response_on:
+            errors["response_on"] = "Give the date the bank answered."
+        if errors:
+            raise ValidationError(errors)
+
+
+class AgencyKind(models.TextChoices):
+    HOUSING = "housing", "Housing"
+    JOBCENTRE = "jobcentre", "Jobcentre Plus"
+    HEALTH = "health", "GP / health"
+    DRUGS_ALCOHOL = "drugs_alcohol", "Drug and alcohol service"
+    EDUCATION = "education", "Education provider"
+    EMPLOYER = "employer", "Employer"
+    BENEFITS = "benefits", "Benefits and debt advice"
+    LEGAL = "legal", "Legal"
+    MENTAL_HEALTH = "mental_health", "Mental health"
+    OTHER = "other", "Other"
+
+
+class Agency(models.Model):
+    """The directory of partner agencies (not personal data)."""
+
+    name = models.CharField(max_length=200, unique=True)
+    kind = models.CharField("type", max_length=20, choices=AgencyKind.choices)
+    borough = models.CharField(max_length=40, blank=True)
+    phone = models.CharField(max_length=30, blank=True)
+    email = models.EmailField(blank=True)
+    address = models.CharField(max_length=300, blank=True)
+    active = models.BooleanField(default=True)
+    notes = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "agencies"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class OnwardStatus(models.TextChoices):
+    DRAFT = "draft", "Not sent yet"
+    SENT = "sent", "Sent"
+    ACCEPTED = "accepted", "Accepted"
+    DECLINED = "declined", "Declined by the agency"
+    COMPLETED = "completed", "Completed"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+# Where an onward referral may go next: the loop closes at completed, declined or withdrawn.
+ONWARD_NEXT = {
+    OnwardStatus.DRAFT: [OnwardStatus.SENT, OnwardStatus.WITHDRAWN],
+    OnwardStatus.SENT: [OnwardStatus.ACCEPTED, OnwardStatus.DECLINED, OnwardStatus.WITHDRAWN],
+    OnwardStatus.ACCEPTED: [OnwardStatus.COMPLETED, OnwardStatus.WITHDRAWN],
+    OnwardStatus.DECLINED: [],
+    OnwardStatus.COMPLETED: [],
+    OnwardStatus.WITHDRAWN: [],
+}
+
+
+class OnwardReferral(CaseChild):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="onward_referrals")
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="referrals")
+    need = models.ForeignKey(
+        Need, null=True, blank=True, on_delete=models.SET_NULL, related_name="onward_referrals",
+        verbose_name="for which need",
+    )  # fmt: skip
+    reason = models.CharField("what we are asking for", max_length=300)
+    consent_recorded = models.BooleanField(
+        "the young person consents to sharing their details with the agency", default=False
+    )
+    consent_on = models.DateField("consent given on", null=True, blank=True)
+    status = models.CharField(
+        max_length=20, choices=OnwardStatus.choices, default=OnwardStatus.DRAFT
+    )
+    sent_on = models.DateField(null=True, blank=True)
+    accepted_on = models.DateField(null=True, blank=True)
+    declined_on = models.DateField(null=True, blank=True)
+    completed_on = models.DateField(null=True, blank=True)
+    withdrawn_on = models.DateField(null=True, blank=True)
+    outcome = models.CharField("outcome or reason", max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.agency}: {self.get_status_display().lower()}"
+
+    @property
+    def next_statuses(self) -> list[tuple[str, str]]:
+        labels = dict(OnwardStatus.choices)
+        return [(s, labels[s]) for s in ONWARD_NEXT[OnwardStatus(self.status)]]
+
+
+class InstrumentDefinition(models.Model):
+    """An assessment instrument as data (engines.instruments.Instrument in the database),
+    so an admin can add a licensed one without a code change."""
+
+    key = models.SlugField(max_length=60, unique=True)
+    name = models.CharField(max_length=120)
+    scale_min = models.SmallIntegerField()
+    scale_max = models.SmallIntegerField()
+    scoring = models.CharField(max_length=10, default="mean")
+    min_answered = models.FloatField(default=1.0)
+    interval_days = models.JSONField(default=list, blank=True)
+    anchor_low = models.CharField(max_length=60, blank=True)
+    anchor_high = models.CharField(max_length=60, blank=True)
+    reported_by_mentee = models.BooleanField(
+        default=True, help_text="The young person answers; the mentor only records it."
+    )
+    licence_note = models.CharField(max_length=300, blank=True)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class InstrumentItem(models.Model):
+    instrument = models.ForeignKey(
+        InstrumentDefinition, on_delete=models.CASCADE, related_name="items"
+    )
+    key = models.CharField(max_length=60)
+    text = models.CharField(max_length=300)
+    reverse = models.BooleanField(default=False)
+    subscale = models.CharField(max_length=60, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["instrument", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["instrument", "key"], name="instrument_item_key_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class InstrumentResponse(CaseChild):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="instrument_responses")
+    instrument = models.ForeignKey(
+        InstrumentDefinition, on_delete=models.PROTECT, related_name="responses"
+    )
+    completed_on = models.DateField("date")
+    answers = models.JSONField(default=dict)
+    total = models.FloatField(null=True, blank=True)
+    subscales = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["completed_on", "id"]
+        indexes = [models.Index(fields=["case", "instrument", "completed_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.instrument} {self.completed_on:%d/%m/%Y}"
+
+
+class AccommodationOutcome(models.TextChoices):
+    OWN_TENANCY = "own_tenancy", "Own tenancy"
+    FAMILY = "family", "Living with family or friends (settled)"
+    SUPPORTED = "supported", "Supported housing or hostel"
+    TEMPORARY = "temporary", "Temporary (sofa-surfing, B&B, emergency)"
+    HOMELESS = "homeless", "Homeless / rough sleeping"
+    CUSTODY = "custody", "In custody"
+    UNKNOWN = "unknown", "Not known"
+
+
+class ETEOutcome(models.TextChoices):
+    EMPLOYED_FULL = "employed_full", "Employed full time"
+    EMPLOYED_PART = "employed_part", "Employed part time"
+    APPRENTICESHIP = "apprenticeship", "Apprenticeship"
+    EDUCATION = "education", "In education"
+    TRAINING = "training", "In training"
+    VOLUNTEERING = "volunteering", "Volunteering"
+    NEET = "neet", "Not in education, employment or training"
+    UNABLE = "unable", "Unable to work (health, caring)"
+    UNKNOWN = "unknown", "Not known"

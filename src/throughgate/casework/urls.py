@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import support_views, views
 
 app_name = "casework"
 urlpatterns = [
@@ -16,4 +16,23 @@ urlpatterns = [
     path("cases/<int:pk>/phase/", views.case_phase, name="case_phase"),
     path("cases/<int:pk>/mentor/", views.case_mentor, name="case_mentor"),
     path("cases/<int:pk>/close/", views.case_close, name="case_close"),
+    # Holistic support.
+    path("cases/<int:pk>/support/", support_views.support_plan, name="support_plan"),
+    path("cases/<int:pk>/needs/", support_views.needs_assess, name="needs_assess"),
+    path("needs/<int:pk>/", support_views.need_update, name="need_update"),
+    path("cases/<int:pk>/actions/new/", support_views.action_new, name="action_new"),
+    path("actions/<int:pk>/done/", support_views.action_done, name="action_done"),
+    path("cases/<int:pk>/id/new/", support_views.id_new, name="id_new"),
+    path("id-applications/<int:pk>/", support_views.id_edit, name="id_edit"),
+    path("cases/<int:pk>/bank/new/", support_views.bank_new, name="bank_new"),
+    path("bank-applications/<int:pk>/", support_views.bank_edit, name="bank_edit"),
+    path("cases/<int:pk>/onward/new/", support_views.onward_new, name="onward_new"),
+    path("onward-referrals/<int:pk>/", support_views.onward_detail, name="onward_detail"),
+    path(
+        "cases/<int:pk>/questionnaires/<slug:key>/",
+        support_views.instrument_new,
+        name="instrument_new",
+    ),
+    path("agencies/", support_views.agency_list, name="agency_list"),
+    path("agencies/new/", support_views.agency_new, name="agency_new"),
 ]

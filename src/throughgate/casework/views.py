@@ -6,7 +6,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Max, OuterRef, Q, Subquery
+from django.db.models import Count, Max, OuterRef, Q, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -25,7 +25,7 @@ from throughgate.people.forms import PersonForm
 from throughgate.people.models import LANGUAGE_SUGGESTIONS, Person
 from throughgate.people.search import possible_duplicates
 
-from . import actions
+from . import actions, support_views
 from .forms import (
     AcceptReferralForm,
     AssignMentorForm,
@@ -37,7 +37,7 @@ from .forms import (
     PhaseChangeForm,
     ReferralForm,
 )
-from .models import Case, MentorAssignment, Phase, Referral, ReferralStatus
+from .models import Action, Case, MentorAssignment, NeedStatus, Phase, Referral, ReferralStatus
 from .timeline import build_timeline
 
 RELEASE_SOON_DAYS = 28
@@ -130,6 +130,14 @@ def caseload(request: HttpRequest) -> HttpResponse:
             "release_days": RELEASE_SOON_DAYS,
             "gate_meetings": gate_meetings,
             "first_days": _first_days(request.user, today),
+            "today": today,
+            "overdue_actions": Action.objects.filter(
+                case__in=Case.objects.visible_to(request.user).open(),
+                done_on__isnull=True,
+                due_on__lte=today,
+            )
+            .select_related("case__person")
+            .order_by("due_on", "id"),
             "new_mentees": MentorAssignment.objects.filter(
                 mentor=request.user, ended_on__isnull=True, seen_by_mentor_at__isnull=True
             ).select_related("case__person", "assigned_by"),
@@ -408,8 +416,21 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
             .first(),
             "has_plan": ReleasePlan.objects.filter(case=case).exists(),
             "history": case.mentor_assignments.select_related("mentor", "assigned_by"),
+            "figures": support_views.progress_figures(case),
+            **_support_counts(case),
         },
     )
+
+
+def _support_counts(case: Case) -> dict[str, int]:
+    today = timezone.localdate()
+    counts = case.actions.filter(done_on__isnull=True).aggregate(
+        open_actions=Count("id"), overdue_actions=Count("id", filter=Q(due_on__lt=today))
+    )
+    counts["open_needs"] = case.needs.filter(
+        status__in=[NeedStatus.NOT_STARTED, NeedStatus.IN_PROGRESS]
+    ).count()
+    return counts
 
 
 def _case_for_change(request: HttpRequest, pk: int, manage: bool) -> Case:
@@ -524,8 +545,9 @@ def case_mentor(request: HttpRequest, pk: int) -> HttpResponse:
 def case_close(request: HttpRequest, pk: int) -> HttpResponse:
     def apply(case: Case, data: dict[str, Any]) -> str:
         actions.close_case(
-            request.user, case, data["closure_reason"], data["closed_on"], data["closure_notes"]
-        )
+            request.user, case, data["closure_reason"], data["closed_on"], data["closure_notes"],
+            accommodation=data["closure_accommodation"], ete=data["closure_ete"],
+        )  # fmt: skip
         return "Case closed."
 
     return _case_change_view(request, pk, CloseCaseForm, "Close the case", apply)

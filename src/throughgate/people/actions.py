@@ -23,7 +23,10 @@ PERSON_FIELDS = [
     "first_language", "interpreter_needed", "borough", "postcode", "address", "phone",
     "email", "prison_number", "pnc_id", "crn",
 ]  # fmt: skip
-FAMILY_FIELDS = ["name", "relationship", "lives_with", "phone", "email", "may_contact", "notes"]
+FAMILY_FIELDS = [
+    "name", "relationship", "lives_with", "phone", "email", "may_contact", "influence", "own_needs",
+    "notes",
+]  # fmt: skip
 
 
 def name_index_rows(person: Person) -> list[NameIndex]:

@@ -43,9 +43,13 @@ class AliasForm(forms.ModelForm):
 class FamilyMemberForm(forms.ModelForm):
     class Meta:
         model = FamilyMember
-        fields = ["name", "relationship", "lives_with", "phone", "email", "may_contact", "notes"]
+        fields = [
+            "name", "relationship", "lives_with", "phone", "email", "may_contact", "influence",
+            "own_needs", "notes",
+        ]  # fmt: skip
         widgets = {
             "notes": forms.Textarea(attrs={"rows": 3}),
+            "own_needs": forms.Textarea(attrs={"rows": 2}),
             "phone": forms.TextInput(attrs={"type": "tel"}),
         }
 

@@ -234,6 +234,13 @@ class Relationship(models.TextChoices):
     OTHER = "other", "Other"
 
 
+class Influence(models.TextChoices):
+    UNKNOWN = "", "Not assessed"
+    PROTECTIVE = "protective", "Protective factor"
+    MIXED = "mixed", "Mixed"
+    RISK = "risk", "Risk"
+
+
 class FamilyMemberQuerySet(models.QuerySet["FamilyMember"]):
     def visible_to(self, user: Any) -> FamilyMemberQuerySet:
         return self.filter(person__in=Person.objects.visible_to(user))
@@ -257,6 +264,18 @@ class FamilyMember(TimeStampedModel):
         help_text="Untick if the young person or a safeguarding concern means we must not.",
     )
     notes = models.TextField(blank=True)
+    influence = models.CharField(
+        "for the young person, they are",
+        max_length=20,
+        choices=Influence.choices,
+        blank=True,
+        help_text="A protective factor (keeps them safe and on track) or a risk.",
+    )
+    own_needs = models.TextField(
+        "their own needs",
+        blank=True,
+        help_text="e.g. a parent's own housing, health or debt worries we help with.",
+    )
 
     objects = FamilyMemberQuerySet.as_manager()
 

@@ -4,6 +4,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import Count, Max
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -53,7 +54,12 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_edit": is_editable(person, user),
             "can_refer": roles.manages_cases(user),
             "aliases": person.aliases.all(),
-            "family": person.family_members.all(),
+            # The family view: who is a protective factor and who a risk, their own needs,
+            # and the support sessions they took part in (one query, however many).
+            "family": person.family_members.annotate(
+                sessions=Count("contacts", distinct=True),
+                last_session=Max("contacts__occurred_at"),
+            ),
             # Only the cases and referrals this user may open themselves.
             "cases": Case.objects.visible_to(user)
             .filter(person=person)
