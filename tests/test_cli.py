@@ -163,3 +163,27 @@ def test_match_missing_file_is_bad_data_and_missing_option_is_bad_usage(tmp_path
     assert result.returncode == 1 and "nope.csv: no such file" in result.stderr
     result = run_cli("match", "--mentors", "m.csv")
     assert result.returncode == 2 and "--young-people" in result.stderr
+
+
+def test_add_instrument_adds_a_questionnaire_described_in_json(db, tmp_path):
+    from throughgate.casework.models import InstrumentDefinition
+
+    path = tmp_path / "scale.json"
+    path.write_text(
+        '{"key": "bond-scale", "name": "Bond scale", "scale_min": 1, "scale_max": 7,'
+        ' "items": [{"key": "q1", "text": "We get on"},'
+        ' {"key": "q2", "text": "We argue", "reverse": true}]}',
+        encoding="utf-8",
+    )
+    assert main(["add-instrument", str(path)]) == 0
+    definition = InstrumentDefinition.objects.get(key="bond-scale")
+    assert [(i.key, i.reverse) for i in definition.items.all()] == [("q1", False), ("q2", True)]
+    # The same key again, and a scale that does not go up, are refused; nothing is saved.
+    assert main(["add-instrument", str(path)]) == 1
+    path.write_text(
+        '{"key": "upside-down", "name": "Upside down", "scale_min": 5, "scale_max": 1,'
+        ' "items": [{"key": "q1", "text": "Anything"}]}',
+        encoding="utf-8",
+    )
+    assert main(["add-instrument", str(path)]) == 1
+    assert not InstrumentDefinition.objects.filter(key="upside-down").exists()

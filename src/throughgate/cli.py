@@ -6,6 +6,7 @@
     throughgate seed-demo       add the demo charity's data (idempotent)
     throughgate createuser      add a staff account
     throughgate load-establishments   refresh the prison register
+    throughgate add-instrument FILE   add a questionnaire described as JSON
     throughgate check [--deploy]      Django's system checks
     throughgate manage …        any Django management command
     throughgate match --mentors M.csv --young-people Y.csv [--conflicts C.csv] [--json OUT]
@@ -164,6 +165,35 @@ def cmd_load_establishments(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_add_instrument(args: argparse.Namespace) -> int:
+    import json
+
+    _setup_django()
+    from django.core.exceptions import ValidationError
+
+    from throughgate.casework.support import add_instrument
+
+    try:
+        with open(args.file, encoding="utf-8") as handle:
+            data = json.load(handle)
+    except OSError as exc:
+        print(f"throughgate: {args.file}: {exc.strerror}", file=sys.stderr)
+        return 1
+    except json.JSONDecodeError as exc:
+        print(f"throughgate: {args.file}: not valid JSON ({exc})", file=sys.stderr)
+        return 1
+    if not isinstance(data, dict):
+        print(f"throughgate: {args.file}: expected one JSON object", file=sys.stderr)
+        return 1
+    try:
+        definition = add_instrument(None, data)
+    except ValidationError as exc:
+        print(f"throughgate: {args.file}: {' '.join(exc.messages)}", file=sys.stderr)
+        return 1
+    print(f"Added {definition.name} ({definition.items.count()} questions).")
+    return 0
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     _setup_django()
     from django.core.management import call_command
@@ -265,6 +295,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("load-establishments", help="load or refresh the prison register")
     p.set_defaults(func=cmd_load_establishments)
+
+    p = sub.add_parser(
+        "add-instrument", help="add a questionnaire described in a JSON file (docs/instruments.md)"
+    )
+    p.add_argument("file", help="the instrument as JSON")
+    p.set_defaults(func=cmd_add_instrument)
 
     p = sub.add_parser("check", help="run Django's system checks")
     p.add_argument("--deploy", action="store_true", help="include production checks")

@@ -27,6 +27,7 @@ from .models import (
     Case,
     IDApplication,
     InstrumentDefinition,
+    InstrumentItem,
     InstrumentResponse,
     Need,
     NeedStatus,
@@ -364,3 +365,70 @@ def record_instrument_response(
     )
     audit.record(actor, AuditAction.CREATE, response, fields=["answers"], summary=definition.key)
     return response
+
+
+INSTRUMENT_KEYS = {
+    "key", "name", "scale_min", "scale_max", "scoring", "min_answered", "interval_days",
+    "anchors", "items", "reported_by_mentee", "licence_note",
+}  # fmt: skip
+
+
+@transaction.atomic
+def add_instrument(actor: Any, data: Mapping[str, Any]) -> InstrumentDefinition:
+    """Add a questionnaire described as data (e.g. a licensed one the charity holds).
+    The engine checks the description as a whole before anything is saved."""
+    unknown = sorted(set(data) - INSTRUMENT_KEYS)
+    if unknown:
+        raise ValidationError(f"Unknown field(s): {', '.join(unknown)}.")
+    try:
+        items = tuple(
+            engine.Item(
+                str(i["key"]),
+                str(i["text"]),
+                reverse=bool(i.get("reverse", False)),
+                subscale=str(i.get("subscale", "")),
+            )  # fmt: skip
+            for i in data.get("items", [])
+        )
+        anchors = tuple(data.get("anchors", ("", "")))
+        instrument = engine.Instrument(
+            key=str(data.get("key", "")),
+            name=str(data.get("name", "")),
+            scale_min=data.get("scale_min"),  # type: ignore[arg-type]
+            scale_max=data.get("scale_max"),  # type: ignore[arg-type]
+            items=items,
+            scoring=data.get("scoring", "mean"),
+            min_answered=data.get("min_answered", 1.0),
+            interval_days=tuple(data.get("interval_days", ())),
+            anchors=(str(anchors[0]), str(anchors[1])) if len(anchors) == 2 else ("", ""),
+        )
+    except (KeyError, TypeError) as exc:
+        raise ValidationError(f"Each item needs a key and a text ({exc}).") from None
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from None
+    if not instrument.key or not instrument.name:
+        raise ValidationError("The instrument needs a key and a name.")
+    if InstrumentDefinition.objects.filter(key=instrument.key).exists():
+        raise ValidationError(f"An instrument with the key {instrument.key!r} already exists.")
+    definition = InstrumentDefinition(
+        key=instrument.key,
+        name=instrument.name,
+        scale_min=instrument.scale_min,
+        scale_max=instrument.scale_max,
+        scoring=instrument.scoring,
+        min_answered=instrument.min_answered,
+        interval_days=list(instrument.interval_days),
+        anchor_low=instrument.anchors[0],
+        anchor_high=instrument.anchors[1],
+        reported_by_mentee=bool(data.get("reported_by_mentee", True)),
+        licence_note=str(data.get("licence_note", "")),
+    )
+    definition.full_clean()
+    definition.save()
+    InstrumentItem.objects.bulk_create(
+        InstrumentItem(instrument=definition, key=item.key, text=item.text, reverse=item.reverse,
+                       subscale=item.subscale, position=position)
+        for position, item in enumerate(instrument.items)
+    )  # fmt: skip
+    audit.record(actor, AuditAction.CREATE, definition, fields=["items", *sorted(data)])
+    return definition
