@@ -450,3 +450,94 @@ class TestTheDemoCharity:
         page = login(mo).get(reverse("casework:caseload"))
         assert b"Gate meetings" in page.content
         assert b"First days after release" in page.content
+
+    def test_the_demo_shows_holistic_support_in_every_situation(self, seeded, login):
+        from throughgate.casework.models import (
+            AccommodationOutcome,
+            Action,
+            ETEOutcome,
+            InstrumentResponse,
+            OnwardReferral,
+        )
+
+        today = timezone.localdate()
+        for key in ("needs", "actions", "onward_referrals", "instrument_responses"):
+            assert seeded[key] > 0, key
+        open_custody = Case.objects.open().filter(programme__kind="custody")
+        assert open_custody.exists()
+        assert not open_custody.filter(needs__isnull=True).exists(), "a case without needs"
+        # Mo's home page lists an action he has let slip.
+        mo = _user("mo")
+        overdue = Action.objects.filter(case__mentor=mo, done_on__isnull=True, due_on__lt=today)
+        assert overdue.exists()
+        assert b"Actions due" in login(mo).get(reverse("casework:caseload")).content
+        # Onward referrals at every step of the loop, each step as the actions require.
+        referrals = OnwardReferral.objects.all()
+        statuses = set(referrals.values_list("status", flat=True))
+        assert {"draft", "sent", "accepted", "declined", "completed"} <= statuses
+        assert not referrals.filter(status="draft", consent_recorded=True).exists()
+        assert not referrals.filter(status="declined", outcome="").exists()
+        # Distance travelled: somebody asked twice or more and doing better.
+        totals: dict[int, list[float]] = {}
+        for response in InstrumentResponse.objects.filter(instrument__key="distance-travelled"):
+            totals.setdefault(response.case_id, []).append(response.total)
+        assert any(len(t) >= 2 and t[-1] > t[0] for t in totals.values())
+        trust = InstrumentResponse.objects.filter(instrument__key="trust-check-in")
+        assert trust.exists()
+        assert all(1 <= r.total <= 5 for r in trust)
+        # Outcomes at closure on every closed case; back inside means living in custody.
+        closed = Case.objects.filter(phase=Phase.CLOSED)
+        for case in closed:
+            assert case.closure_accommodation in AccommodationOutcome.values
+            assert case.closure_ete in ETEOutcome.values
+        assert {
+            c.closure_accommodation
+            for c in closed.filter(closure_reason=ClosureReason.RETURNED_TO_CUSTODY)
+        } <= {"custody"}
+        # The family around the young person: mostly a help, sometimes a risk.
+        influences = Counter(FamilyMember.objects.values_list("influence", flat=True))
+        assert influences["protective"] > influences["risk"] > 0
+        assert FamilyMember.objects.exclude(own_needs="").exists()
+
+    def test_support_records_are_valid_and_dated_within_their_cases(self, seeded):
+        from throughgate.casework.models import (
+            Action,
+            Agency,
+            AgencyKind,
+            BankApplication,
+            IDApplication,
+            InstrumentResponse,
+            NeedUpdate,
+            OnwardReferral,
+        )
+
+        today, now = timezone.localdate(), timezone.now()
+
+        def within(case: Case, *days: Any) -> bool:
+            return all(d is None or case.opened_on <= d <= (case.closed_on or today) for d in days)
+
+        assert {a.kind for a in Agency.objects.all()} == set(AgencyKind.values)
+        for update in NeedUpdate.objects.select_related("need__case"):
+            case = update.need.case
+            assert within(case, update.on, update.need.status_since), update
+            assert within(case, timezone.localtime(update.need.created_at).date())
+            assert update.recorded_at <= now
+        for action in Action.objects.select_related("case"):
+            made = timezone.localtime(action.created_at).date()
+            assert within(action.case, made, action.done_on)
+            assert action.due_on >= action.case.opened_on
+            assert action.done_on is None or action.done_on >= made
+        for model in (IDApplication, BankApplication):
+            for application in model.objects.select_related("case"):
+                application.full_clean(exclude=["case", "recorded_by"])
+                assert within(application.case, timezone.localtime(application.created_at).date())
+        for referral in OnwardReferral.objects.select_related("case"):
+            steps = [referral.consent_on, referral.sent_on, referral.accepted_on,
+                     referral.completed_on]  # fmt: skip
+            dated = [d for d in steps if d]
+            assert dated == sorted(dated)
+            assert within(referral.case, *steps, referral.declined_on, referral.withdrawn_on)
+            assert referral.status == "draft" or referral.sent_on
+        for response in InstrumentResponse.objects.select_related("case"):
+            assert within(response.case, response.completed_on)
+            assert response.created_at <= now

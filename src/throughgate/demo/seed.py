@@ -35,6 +35,7 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from django.contrib.auth.hashers import make_password
@@ -46,20 +47,40 @@ from throughgate.accounts.roles import Role
 from throughgate.casework import actions as casework
 from throughgate.casework.models import (
     DEFAULT_PHASES,
+    AccommodationOutcome,
+    Action,
+    Agency,
+    AgencyKind,
+    ApplicationStatus,
     Attendance,
+    BankApplication,
+    BankOutcome,
     Case,
     ClosureReason,
     Contact,
     ContactMode,
     DeclineReason,
+    ETEOutcome,
+    IDApplication,
+    IDType,
+    InstrumentDefinition,
+    InstrumentResponse,
+    Need,
+    NeedStatus,
+    NeedUpdate,
     NonAttendanceReason,
+    OnwardReferral,
+    OnwardStatus,
+    Pathway,
     Phase,
     PhaseChange,
+    Priority,
     Programme,
     ProgrammeKind,
     Referral,
     ReferralSource,
     ReferralStatus,
+    Responsible,
 )
 from throughgate.core import audit
 from throughgate.core.models import AuditAction, AuditEvent
@@ -2817,6 +2838,479 @@ def set_up_mentors(seeder: Any) -> None:
         })  # fmt: skip
 
 
+# --- Holistic support ---------------------------------------------------------------------
+# The partner agencies in the directory: (name, kind, borough, notes).
+AGENCIES: list[tuple[str, str, str, str]] = [
+    ("Southwark Housing Options", AgencyKind.HOUSING, "Southwark",
+     "Prison release duty officer; ring before 11am."),
+    ("Lambeth Housing Options", AgencyKind.HOUSING, "Lambeth",
+     "Homelessness assessments; book through the duty line."),
+    ("St Mungo's", AgencyKind.HOUSING, "Lambeth", "Supported housing and hostels across London."),
+    ("Jobcentre Plus Peckham", AgencyKind.JOBCENTRE, "Southwark",
+     "Prison leavers' work coach on Tuesdays."),
+    ("Jobcentre Plus Croydon", AgencyKind.JOBCENTRE, "Croydon",
+     "Universal Credit claims and advance payments."),
+    ("Lambeth GP Federation", AgencyKind.HEALTH, "Lambeth",
+     "Registers patients with no ID or fixed address."),
+    ("Change Grow Live Lambeth", AgencyKind.DRUGS_ALCOHOL, "Lambeth",
+     "Drop-in assessments on weekday mornings."),
+    ("Lewisham College", AgencyKind.EDUCATION, "Lewisham",
+     "Construction and motor vehicle courses; rolling starts."),
+    ("Croydon College", AgencyKind.EDUCATION, "Croydon", "Functional skills English and maths."),
+    ("Timpson Foundation", AgencyKind.EMPLOYER, "Southwark",
+     "Recruits people with convictions; interviews inside some prisons."),
+    ("Citizens Advice Southwark", AgencyKind.BENEFITS, "Southwark",
+     "Benefits, debt and rent arrears; can ask for fines to be frozen."),
+    ("Hackney Community Law Centre", AgencyKind.LEGAL, "Hackney",
+     "Housing and benefit appeals; youth justice advice."),
+    ("Lambeth Talking Therapies", AgencyKind.MENTAL_HEALTH, "Lambeth",
+     "Self-referral from 16; counselling and CBT."),
+    ("Family Lives", AgencyKind.OTHER, "Lewisham", "Family support and parenting workshops."),
+]  # fmt: skip
+# Each pathway: (weight in a custody case, weight in a prevention case, what is needed,
+# actions for the plan, kinds of agency to refer to).
+NEED_TEXTS: dict[str, tuple[int, int, list[str], list[str], list[str]]] = {
+    Pathway.ACCOMMODATION: (10, 1,
+        ["No address confirmed for release night.", "Hostel place ends soon; needs a move-on flat.",
+         "Cannot go back to the family home; on the council's list."],
+        ["Chase housing options about an address for release.",
+         "Fill in the supported housing application together.",
+         "Go to the housing office about a move-on flat."],
+        [AgencyKind.HOUSING, AgencyKind.HOUSING, AgencyKind.LEGAL]),
+    Pathway.EDUCATION_SKILLS_WORK: (8, 8,
+        ["Wants to get a CSCS card and work on building sites.", "Wants to get back into college.",
+         "Needs a CV and help with interviews.", "Struggling to stay in lessons at school."],
+        ["Book the CSCS health and safety test.", "Look at college courses and open days together.",
+         "Write a CV together.", "Practise for the job interview."],
+        [AgencyKind.EDUCATION, AgencyKind.EMPLOYER, AgencyKind.JOBCENTRE]),
+    Pathway.FINANCE_ID: (7, 2,
+        ["No ID or bank account.", "Universal Credit claim to start on release.",
+         "Owes money on an old phone contract."],
+        ["Find out the birth certificate details with the family.",
+         "Book the Jobcentre appointment for the Universal Credit claim.",
+         "Ring the phone company about a payment plan."],
+        [AgencyKind.BENEFITS, AgencyKind.JOBCENTRE]),
+    Pathway.HEALTH: (4, 3,
+        ["Not registered with a GP.", "Low mood and poor sleep.", "Needs a dentist."],
+        ["Register with a GP near the hostel.", "Go with them to the GP about sleep.",
+         "Find an NHS dentist taking new patients."],
+        [AgencyKind.HEALTH, AgencyKind.MENTAL_HEALTH]),
+    Pathway.DRUGS_ALCOHOL: (3, 2,
+        ["Smoking cannabis daily; wants to cut down.", "Drinks heavily at weekends."],
+        ["Go with them to the drop-in at the drug and alcohol service.",
+         "Talk through the cutting-down plan at the next session."],
+        [AgencyKind.DRUGS_ALCOHOL]),
+    Pathway.CHILDREN_FAMILIES_COMMUNITY: (5, 6,
+        ["Wants to rebuild things with mum.", "Wants to see their child again.",
+         "Family under pressure; younger brother at risk from the same group."],
+        ["Arrange a family session with mum.", "Ask children's services about contact.",
+         "Meet the family at home."],
+        [AgencyKind.OTHER, AgencyKind.LEGAL]),
+    Pathway.ATTITUDES_THINKING_BEHAVIOUR: (4, 7,
+        ["Finds it hard to walk away when provoked.", "Still in touch with the old group.",
+         "Carries a knife 'for protection'."],
+        ["Work through the walking-away plan together.",
+         "Talk about who to see and who to avoid this month.",
+         "Go to the boxing gym induction together."],
+        [AgencyKind.MENTAL_HEALTH]),
+}  # fmt: skip
+NEED_NOTES = {
+    NeedStatus.IN_PROGRESS: ["Made a start together.", "Referral made; waiting to hear back.",
+                             "Talked it through; agreed the next step."],
+    NeedStatus.MET: ["Sorted; nothing more needed for now.", "Done and confirmed in writing.",
+                     "In place and going well."],
+    NeedStatus.DECLINED: ["Would rather handle this alone for now; the offer stands.",
+                          "Said no for now; will ask again next month."],
+}  # fmt: skip
+# ID the young person can get without a passport: (type, cost in pounds).
+ID_KINDS = [(IDType.BIRTH_CERTIFICATE, "12.50"), (IDType.PROVISIONAL_LICENCE, "34.00"),
+            (IDType.CITIZEN_CARD, "15.00")]  # fmt: skip
+ID_PAYERS = ["Throughgate hardship fund", "Prison resettlement budget", "Leaving care team", ""]
+BANKS = ["Barclays", "Lloyds", "NatWest", "Santander", "Nationwide"]
+# Onward referrals by kind of agency: (what we ask for, how it ended when completed).
+ONWARD_TEXTS = {
+    AgencyKind.HOUSING: ("Homelessness assessment and a place for release.",
+                         "Moved into a supported housing room."),
+    AgencyKind.JOBCENTRE: ("Universal Credit claim and a work coach.",
+                           "Claim paid; work coach assigned."),
+    AgencyKind.HEALTH: ("GP registration without photo ID.",
+                        "Registered; first appointment attended."),
+    AgencyKind.DRUGS_ALCOHOL: ("Assessment for cannabis use.",
+                               "Finished six sessions; using far less."),
+    AgencyKind.EDUCATION: ("A place on a Level 1 construction course.",
+                           "Finished the course with a CSCS card."),
+    AgencyKind.EMPLOYER: ("Interview for a trainee role.", "Offered the job; started in the shop."),
+    AgencyKind.BENEFITS: ("Help with debts and old fines.", "Payment plan agreed; fines frozen."),
+    AgencyKind.LEGAL: ("Advice on a council decision.", "Review won; the council accepted a duty."),
+    AgencyKind.MENTAL_HEALTH: ("Counselling for low mood and anger.", "Finished eight sessions."),
+    AgencyKind.OTHER: ("Family support for mum.", "Mum finished the parenting course."),
+}  # fmt: skip
+ONWARD_DECLINED = [
+    "Outside their catchment; they suggested the service where the family lives.",
+    "No places until the new year; asked us to re-refer then.",
+    "Says probation's own provider covers this.",
+]
+# Statuses dealt out in turn so that even a small demo shows the whole loop.
+ONWARD_CYCLE = [OnwardStatus.DRAFT, OnwardStatus.SENT, OnwardStatus.ACCEPTED,
+                OnwardStatus.DECLINED, OnwardStatus.COMPLETED, OnwardStatus.COMPLETED,
+                OnwardStatus.ACCEPTED, OnwardStatus.SENT, OnwardStatus.WITHDRAWN]  # fmt: skip
+# Days from one step of an onward referral to the next.
+ONWARD_GAPS = {OnwardStatus.SENT: (0, 5), OnwardStatus.ACCEPTED: (3, 21),
+               OnwardStatus.DECLINED: (3, 21), OnwardStatus.COMPLETED: (14, 90),
+               OnwardStatus.WITHDRAWN: (3, 30)}  # fmt: skip
+# Actions falling due on the mentors' home pages ("Actions due"), first cases first.
+ACTIONS_DUE = {"mo": ["overdue", "overdue"], "kim": ["overdue", "today"]}
+# Trust check-ins: (days after the case opened, mean score the young people give).
+TRUST_CURVE = [(28, 3.0), (91, 3.7), (182, 4.3)]
+# Outcomes at closure by reason: (accommodation weights, education/training/work weights).
+_A, _E = AccommodationOutcome, ETEOutcome
+CLOSURE_OUTCOMES: dict[str, tuple[dict[str, int], dict[str, int]]] = {
+    ClosureReason.COMPLETED: ({_A.OWN_TENANCY: 3, _A.FAMILY: 5, _A.SUPPORTED: 4, _A.TEMPORARY: 1},
+                              {_E.EMPLOYED_FULL: 4, _E.EMPLOYED_PART: 3, _E.APPRENTICESHIP: 2,
+                               _E.EDUCATION: 3, _E.TRAINING: 2, _E.VOLUNTEERING: 1, _E.NEET: 1}),
+    ClosureReason.DISENGAGED: ({_A.UNKNOWN: 5, _A.TEMPORARY: 3, _A.FAMILY: 2, _A.SUPPORTED: 2,
+                                _A.HOMELESS: 1},
+                               {_E.UNKNOWN: 5, _E.NEET: 4, _E.EMPLOYED_PART: 1}),
+    ClosureReason.RETURNED_TO_CUSTODY: ({_A.CUSTODY: 1},
+                                        {_E.NEET: 3, _E.UNKNOWN: 2, _E.EDUCATION: 1}),
+    ClosureReason.MOVED_AWAY: ({_A.FAMILY: 5, _A.SUPPORTED: 2, _A.OWN_TENANCY: 1, _A.UNKNOWN: 2},
+                               {_E.UNKNOWN: 4, _E.EDUCATION: 2, _E.EMPLOYED_PART: 2, _E.NEET: 2}),
+    ClosureReason.NEEDS_MET_ELSEWHERE: ({_A.SUPPORTED: 4, _A.FAMILY: 4, _A.UNKNOWN: 1},
+                                        {_E.EDUCATION: 3, _E.TRAINING: 3, _E.NEET: 2,
+                                         _E.UNKNOWN: 1}),
+}  # fmt: skip
+# Prevention is about children living at home and in school, whatever the reason for closing.
+PREVENTION_OUTCOMES: tuple[dict[str, int], dict[str, int]] = (
+    {_A.FAMILY: 12, _A.SUPPORTED: 1, _A.TEMPORARY: 1},
+    {_E.EDUCATION: 10, _E.TRAINING: 2, _E.APPRENTICESHIP: 1, _E.NEET: 2},
+)
+OTHER_OUTCOMES: tuple[dict[str, int], dict[str, int]] = (
+    {_A.FAMILY: 3, _A.SUPPORTED: 2, _A.UNKNOWN: 2},
+    {_E.UNKNOWN: 3, _E.TRAINING: 2, _E.EDUCATION: 2},
+)
+# Family members: how they bear on the young person, by relationship (weights), and worries
+# of their own the mentor helps with.
+INFLUENCE_CLOSE = {"protective": 16, "mixed": 3, "risk": 1}
+INFLUENCE_LOOSER = {"protective": 5, "mixed": 2, "risk": 3}
+LOOSER_TIES = {Relationship.FATHER, Relationship.SIBLING, Relationship.PARTNER, Relationship.OTHER}
+OWN_NEEDS = {
+    Relationship.MOTHER: ["Mum is behind on rent; referred to Citizens Advice.",
+                          "Mum's own health is poor; finds the prison visits hard to get to."],
+    Relationship.GRANDPARENT: ["Nan is bringing up two grandchildren on her pension; asked about "
+                               "a carer's assessment."],
+    Relationship.FATHER: ["Dad is in recovery himself and wants family sessions."],
+    Relationship.SIBLING: ["Being approached by the same group; the school has been told."],
+    Relationship.PARTNER: ["Pregnant; linked with the family nurse partnership."],
+}  # fmt: skip
+
+
+def set_up_support(seeder: Any) -> None:
+    """The holistic support work, through the support actions: an agency directory; on
+    every open custody and prevention case a needs assessment with its history, an action
+    plan (Mo and Kim with actions due on their home pages), ID and bank applications,
+    onward referrals through every step of the loop and the two shipped questionnaires;
+    on a few closed custody cases needs that were met or declined; outcomes at closure on
+    every closed case; and what the family means for each young person.
+
+    The actions stamp today's date on what they create, so rows are re-dated afterwards to
+    the day the work was done (as with contacts and key-date changes)."""
+    from throughgate.casework import support
+
+    today, cara = seeder.today, seeder.users["cara"]
+    known = set(Agency.objects.values_list("name", flat=True))
+    for name, kind, borough, notes in AGENCIES:
+        if name not in known:
+            phone = f"020 7946 0{seeder.rng.randint(0, 999):03d}"
+            support.add_agency(cara, {"name": name, "kind": kind, "borough": borough,
+                                      "phone": phone, "notes": notes})  # fmt: skip
+    agencies: dict[str, list[Agency]] = {}
+    for agency in Agency.objects.filter(active=True).order_by("name"):
+        agencies.setdefault(agency.kind, []).append(agency)
+    instruments = {d.key: d for d in InstrumentDefinition.objects.prefetch_related("items")}
+    due = {username: list(kinds) for username, kinds in ACTIONS_DUE.items()}
+    onward = 0  # onward referrals made so far, to deal statuses out in turn
+    for case in (
+        Case.objects.open().select_related("programme", "mentor").order_by("opened_on", "id")
+    ):
+        actor = case.mentor or cara
+        # The assessment within the first fortnight (not yet, if the case is newer).
+        start = seeder.between(case.opened_on, min(today, case.opened_on + timedelta(days=14)))
+        needs = _needs_history(seeder, support, case, actor, start, today)
+        mine = due.get(actor.username, []) if start <= today - timedelta(days=3) else []
+        _action_plan(seeder, support, case, actor, needs, start, mine[:1])
+        del mine[:1]
+        if case.programme.kind == ProgrammeKind.CUSTODY:
+            _id_and_bank(seeder, support, case, actor, start)
+        # About 40% of cases, and enough early ones to show every step of the loop.
+        if seeder.chance(0.4) or onward < len(ONWARD_CYCLE):
+            for _ in range(seeder.rng.choice([1, 1, 2])):
+                status = ONWARD_CYCLE[onward % len(ONWARD_CYCLE)]
+                onward += 1
+                _onward_referral(seeder, support, case, actor, needs, start, status, agencies)
+        _questionnaires(seeder, support, case, actor, needs, instruments)
+    _closure_outcomes(seeder)
+    _family_influence(seeder)
+
+
+def _when(seeder: Any, day: date) -> datetime:
+    """The moment to re-date a row to: during the working day it was done, or now for work
+    done today (so nothing is stamped later than the seed)."""
+    return seeder.at(day) if day < seeder.today else timezone.now()
+
+
+def _needs_history(
+    seeder: Any, support: Any, case: Case, actor: User, start: date, end: date,
+    finals: dict[str, int] | None = None,
+) -> dict[str, Need]:  # fmt: skip
+    """Assess 3–6 pathways on `start`, then move each towards where it stands on `end`
+    (by `finals`, or the longer the case has run the more needs are met)."""
+    rng, custody = seeder.rng, case.programme.kind == ProgrammeKind.CUSTODY
+    # Weighted sampling without replacement (Efraimidis–Spirakis): likely pathways first.
+    weight = {p: texts[0] if custody else texts[1] for p, texts in NEED_TEXTS.items()}
+    ranked = sorted(weight, key=lambda p: -(rng.random() ** (1 / weight[p])))
+    rows = {
+        pathway: {
+            "status": NeedStatus.IN_PROGRESS if seeder.chance(0.4) else NeedStatus.NOT_STARTED,
+            "priority": Priority.HIGH if pathway == Pathway.ACCOMMODATION and custody
+            else seeder.weighted({Priority.HIGH: 2, Priority.MEDIUM: 4, Priority.LOW: 2}),
+            "responsible": seeder.weighted({Responsible.MENTOR: 6, Responsible.YOUNG_PERSON: 2,
+                                            Responsible.AGENCY: 1, Responsible.PROBATION: 1}),
+            "summary": seeder.pick(NEED_TEXTS[pathway][2]),
+        }
+        for pathway in ranked[: rng.randint(3, 6)]
+    }  # fmt: skip
+    needs = {n.pathway: n for n in support.assess_needs(actor, case, rows, on=start)}
+    Need.objects.filter(case=case).update(created_at=_when(seeder, start))
+    months = (end - start).days // 30
+    days = {start}
+    for pathway, need in needs.items():
+        final = seeder.weighted(finals or {
+            NeedStatus.MET: months, NeedStatus.IN_PROGRESS: 4, NeedStatus.DECLINED: 1,
+            NeedStatus.NOT_STARTED: 2 if months < 2 else 0,
+        })  # fmt: skip
+        steps = [final]
+        if final == NeedStatus.MET and need.status == NeedStatus.NOT_STARTED:
+            steps = [NeedStatus.IN_PROGRESS, NeedStatus.MET]
+        elif final in (need.status, NeedStatus.NOT_STARTED):
+            continue  # stands where the assessment left it
+        on = start
+        for i, status in enumerate(steps):
+            on = seeder.between(on, on + (end - on) / (len(steps) - i))
+            note = seeder.pick(NEED_NOTES[NeedStatus(status)])
+            needs[pathway] = support.update_need(actor, need, {"status": status}, note, on)
+            days.add(on)
+    for day in days:
+        NeedUpdate.objects.filter(need__case=case, on=day).update(recorded_at=_when(seeder, day))
+    return needs
+
+
+def _action_plan(
+    seeder: Any, support: Any, case: Case, actor: User, needs: dict[str, Need], start: date,
+    due: list[str],
+) -> None:  # fmt: skip
+    """2–5 actions for the case's needs: done, open, and the ones in `due` ("overdue",
+    "today") that put the case on its mentor's home page. Mo's and Kim's are exactly those
+    of ACTIONS_DUE; the other mentors now and then let one slip."""
+    today = seeder.today
+    slips = case.mentor is not None and case.mentor.username not in ACTIONS_DUE
+    slip = 1 if slips and start < today - timedelta(days=3) else 0
+    kinds = [*due] + [
+        seeder.weighted({"done": 10, "open": 8, "overdue": slip})
+        for _ in range(seeder.rng.randint(2, 5) - len(due))
+    ]
+    used: set[str] = set()
+    for kind in kinds:
+        need = seeder.pick(list(needs.values()))
+        options = [d for d in NEED_TEXTS[need.pathway][3] if d not in used]
+        if not options:
+            continue
+        description = seeder.pick(options)
+        used.add(description)
+        if kind == "done":
+            made = seeder.between(start, today)
+            due_on = made + seeder.days(7, 28)
+        elif kind == "overdue":
+            made = seeder.between(max(start, today - timedelta(days=42)), today - timedelta(days=2))
+            due_on = seeder.between(made + timedelta(days=1), today - timedelta(days=1))
+        else:  # open, due later or today
+            made = seeder.between(max(start, today - timedelta(days=28)), today)
+            due_on = today if kind == "today" else today + seeder.days(1, 28)
+        owner = seeder.weighted({Responsible.MENTOR: 5, Responsible.YOUNG_PERSON: 3,
+                                 Responsible.FAMILY: 1, Responsible.AGENCY: 1})  # fmt: skip
+        action = support.add_action(
+            actor,
+            case,
+            {"need": need, "description": description, "owner": owner, "due_on": due_on},
+        )
+        Action.objects.filter(pk=action.pk).update(created_at=_when(seeder, made))
+        if kind == "done":
+            done_on = seeder.between(made, min(today, due_on + timedelta(days=7)))
+            support.complete_action(actor, action, done_on)
+
+
+def _id_and_bank(seeder: Any, support: Any, case: Case, actor: User, start: date) -> None:
+    """ID for about half the custody cases, a bank account for about a third."""
+    today = seeder.today
+    if seeder.chance(0.5):
+        id_type, cost = seeder.pick(ID_KINDS)
+        status = seeder.weighted(
+            {
+                ApplicationStatus.RECEIVED: 9,
+                ApplicationStatus.SUBMITTED: 6,
+                ApplicationStatus.NOT_STARTED: 3,
+                ApplicationStatus.REJECTED: 2,
+            }
+        )
+        submitted = seeder.between(start, today)
+        arrived = submitted + seeder.days(10, 42)
+        if status == ApplicationStatus.RECEIVED and arrived > today:
+            status = ApplicationStatus.SUBMITTED
+        notes = {
+            ApplicationStatus.NOT_STARTED: "Waiting for the family to find the details we need.",
+            ApplicationStatus.REJECTED: "Returned: the address did not match; applying again.",
+        }.get(status, "")
+        started = status != ApplicationStatus.NOT_STARTED
+        application = support.save_id_application(actor, case, {
+            "id_type": id_type, "status": status, "cost": Decimal(cost),
+            "paid_by": seeder.pick(ID_PAYERS) if started else "",
+            "submitted_on": submitted if started else None,
+            "received_on": arrived if status == ApplicationStatus.RECEIVED else None,
+            "notes": notes,
+        })  # fmt: skip
+        IDApplication.objects.filter(pk=application.pk).update(created_at=_when(seeder, submitted))
+    if seeder.chance(0.33):
+        outcome = seeder.weighted({BankOutcome.OPENED: 10, BankOutcome.SUBMITTED: 4,
+                                   BankOutcome.DECLINED: 2, BankOutcome.RESUBMITTED: 2,
+                                   BankOutcome.NOT_STARTED: 2})  # fmt: skip
+        submitted = seeder.between(start, today)
+        answered = min(today, submitted + seeder.days(3, 21))
+        notes = {
+            BankOutcome.DECLINED: "Refused without photo ID; will apply again once it comes.",
+            BankOutcome.RESUBMITTED: "Refused at first; sent again with the prison's ID letter.",
+        }.get(outcome, "")
+        application = support.save_bank_application(actor, case, {
+            "bank": seeder.pick(BANKS), "outcome": outcome, "notes": notes,
+            "submitted_on": submitted if outcome != BankOutcome.NOT_STARTED else None,
+            "response_on": answered
+            if outcome in (BankOutcome.OPENED, BankOutcome.DECLINED) else None,
+        })  # fmt: skip
+        BankApplication.objects.filter(pk=application.pk).update(
+            created_at=_when(seeder, submitted)
+        )
+
+
+def _onward_referral(
+    seeder: Any, support: Any, case: Case, actor: User, needs: dict[str, Need], start: date,
+    status: str, agencies: dict[str, list[Agency]],
+) -> None:  # fmt: skip
+    """One onward referral for one of the case's needs, taken as far as `status`: a draft
+    waits for the young person's consent; the others were sent and answered, dated."""
+    today = seeder.today
+    need = seeder.pick(list(needs.values()))
+    kind = seeder.pick([k for k in NEED_TEXTS[need.pathway][4] if k in agencies])
+    reason, completed = ONWARD_TEXTS[kind]
+    if status == OnwardStatus.DRAFT:  # drafts are recent: consent is asked for at once
+        made = seeder.between(max(start, today - timedelta(days=10)), today)
+    else:
+        made = seeder.between(start, today)
+    consent = status != OnwardStatus.DRAFT
+    referral = support.create_onward_referral(actor, case, {
+        "agency": seeder.pick(agencies[kind]), "need": need, "reason": reason,
+        "consent_recorded": consent, "consent_on": made if consent else None,
+    })  # fmt: skip
+    OnwardReferral.objects.filter(pk=referral.pk).update(created_at=_when(seeder, made))
+    steps = {
+        OnwardStatus.SENT: [OnwardStatus.SENT],
+        OnwardStatus.ACCEPTED: [OnwardStatus.SENT, OnwardStatus.ACCEPTED],
+        OnwardStatus.DECLINED: [OnwardStatus.SENT, OnwardStatus.DECLINED],
+        OnwardStatus.COMPLETED: [OnwardStatus.SENT, OnwardStatus.ACCEPTED, OnwardStatus.COMPLETED],
+        OnwardStatus.WITHDRAWN: [OnwardStatus.SENT, OnwardStatus.WITHDRAWN],
+    }.get(OnwardStatus(status), [])
+    on = made
+    for step in steps:
+        on = min(today, on + seeder.days(*ONWARD_GAPS[step]))
+        outcome = {
+            OnwardStatus.DECLINED: seeder.pick(ONWARD_DECLINED),
+            OnwardStatus.COMPLETED: completed,
+            OnwardStatus.WITHDRAWN: "The young person changed their mind.",
+        }.get(step, "")
+        referral = support.change_onward_status(actor, referral, step, on, outcome)
+
+
+def _questionnaires(
+    seeder: Any, support: Any, case: Case, actor: User, needs: dict[str, Need],
+    instruments: dict[str, InstrumentDefinition],
+) -> None:  # fmt: skip
+    """Distance travelled at the start and at three and six months, mostly better each
+    time (lowest where there is a need); the trust check-in at four weeks, three and six
+    months with a mentor, rising from about 3.0 to 4.3."""
+    rng, today, opened = seeder.rng, seeder.today, case.opened_on
+    distance, trust = instruments.get("distance-travelled"), instruments.get("trust-check-in")
+    answered = []
+    if distance is not None:
+        scores = {
+            item.key: rng.randint(2, 5) if item.key in needs else rng.randint(4, 7)
+            for item in distance.items.all()
+        }
+        for days in (0, 91, 182):
+            if opened + timedelta(days=days) > today:
+                break
+            if days:  # better on most pathways, the odd one worse
+                scores = {k: max(1, min(10, v + rng.choice([-1, 0, 1, 1, 2, 2, 3])))
+                          for k, v in scores.items()}  # fmt: skip
+            day = min(today, opened + timedelta(days=days) + seeder.days(0, 10))
+            answered.append(support.record_instrument_response(actor, case, distance, day, scores))
+    if trust is not None and case.mentor_id:
+        lean = rng.uniform(-0.4, 0.4)  # some young people trust sooner than others
+        items = list(trust.items.all())
+        for days, mean in TRUST_CURVE:
+            day = opened + timedelta(days=days) + seeder.days(0, 7)
+            if day > today:
+                break
+            answers = {}
+            for item in items:
+                agree = max(1, min(5, round(rng.gauss(mean + lean, 0.6))))
+                answers[item.key] = 6 - agree if item.reverse else agree  # "judges me": 5 is bad
+            answered.append(support.record_instrument_response(actor, case, trust, day, answers))
+    for response in answered:
+        InstrumentResponse.objects.filter(pk=response.pk).update(
+            created_at=_when(seeder, response.completed_on)
+        )
+
+
+def _closure_outcomes(seeder: Any) -> None:
+    """Where every closed case's young person was living and what they were doing at the end."""
+    closed = Case.objects.filter(phase=Phase.CLOSED).select_related("programme").order_by("id")
+    for case in closed:
+        if case.closure_reason == ClosureReason.RETURNED_TO_CUSTODY:
+            homes, ete = CLOSURE_OUTCOMES[ClosureReason.RETURNED_TO_CUSTODY]
+        elif case.programme.kind == ProgrammeKind.PREVENTION:
+            homes, ete = PREVENTION_OUTCOMES
+        else:
+            homes, ete = CLOSURE_OUTCOMES.get(case.closure_reason, OTHER_OUTCOMES)
+        Case.objects.filter(pk=case.pk).update(
+            closure_accommodation=seeder.weighted(homes), closure_ete=seeder.weighted(ete)
+        )
+
+
+def _family_influence(seeder: Any) -> None:
+    """About 60% of family members assessed: mostly protective, some a risk, a few mixed;
+    now and then one with worries of their own. Recorded by the young person's mentor."""
+    mentor_of = dict(
+        Case.objects.filter(mentor__isnull=False).values_list("person_id", "mentor_id")
+    )
+    staff = {u.pk: u for u in seeder.users.values()}
+    for member in FamilyMember.objects.order_by("id"):
+        if not seeder.chance(0.6):
+            continue
+        looser = member.relationship in LOOSER_TIES
+        data = {"influence": seeder.weighted(INFLUENCE_LOOSER if looser else INFLUENCE_CLOSE)}
+        if member.relationship in OWN_NEEDS and seeder.chance(0.12):
+            data["own_needs"] = seeder.pick(OWN_NEEDS[member.relationship])
+        actor = staff.get(mentor_of.get(member.person_id), seeder.users["cara"])
+        people.update_family_member(actor, member, data)
+
+
 def counts() -> dict[str, int]:
     """How much of everything the database holds (the seeder's report and its tests' yardstick)."""
     return {
@@ -2838,6 +3332,10 @@ def counts() -> dict[str, int]:
         "plan_items": PlanItem.objects.count(),
         "mentor_profiles": MentorProfile.objects.count(),
         "conflicts": Conflict.objects.count(),
+        "needs": Need.objects.count(),
+        "actions": Action.objects.count(),
+        "onward_referrals": OnwardReferral.objects.count(),
+        "instrument_responses": InstrumentResponse.objects.count(),
     }
 
 
@@ -2883,6 +3381,7 @@ def seed(progress: bool = True, scale: float = 1.0) -> dict[str, int]:
                 seeder.execute(plan)
                 bar.update()
         set_up_mentors(seeder)
+        set_up_support(seeder)
         found = counts()
         audit.record(
             None,
