@@ -108,10 +108,11 @@ def progress_figures(case: Case) -> dict[str, Any]:
     figures: dict[str, Any] = {}
     distance = responses.get(engine.DISTANCE_TRAVELLED.key, [])
     if distance:
-        first, latest = distance[0], distance[-1]
+        latest = distance[-1]
+        first = distance[0] if len(distance) > 1 else None  # one rating: nothing to compare
         rows = []
         for pathway, label in Pathway.choices:
-            before = first.answers.get(pathway)
+            before = first.answers.get(pathway) if first else None
             after = latest.answers.get(pathway)
             if before is None and after is None:
                 continue
@@ -127,7 +128,10 @@ def progress_figures(case: Case) -> dict[str, Any]:
                 [r["first"] for r in rows],
                 [r["latest"] for r in rows],
                 scale_max=engine.DISTANCE_TRAVELLED.scale_max,
-                legend=(f"{first.completed_on:%d/%m/%Y}", f"{latest.completed_on:%d/%m/%Y}"),
+                legend=(
+                    f"{first.completed_on:%d/%m/%Y}" if first else "",
+                    f"{latest.completed_on:%d/%m/%Y}",
+                ),
                 chart_id="distance-chart",
             ),
         }

@@ -70,11 +70,11 @@ def paired_bars(
     scale_max: int,
     legend: tuple[str, str],
     chart_id: str,
-    width: int = 640,
+    width: int = 480,
 ) -> SafeString:
     """Two bars per row on a fixed scale (0..scale_max): a first and a latest value, so
     the change per row shows at a glance. The lighter bar is the first, with its legend."""
-    row_h, label_w, pad, legend_h = 36, 220, 8, 24
+    row_h, label_w, pad, legend_h = 36, 190, 8, 24
     height = legend_h + row_h * len(labels) + 2 * pad
     plot_w = width - label_w - 50
     parts = [
@@ -83,7 +83,9 @@ def paired_bars(
         f'<title id="{chart_id}-title">{escape(title)} (numbers in the table beside)</title>',
     ]
     for k, (name, colour) in enumerate(zip(legend, (FIRST_COLOUR, LATEST_COLOUR), strict=True)):
-        x = label_w + k * 160
+        if not name:  # a series with no values gets no key
+            continue
+        x = label_w + k * 120
         parts.append(
             f'<rect x="{x}" y="6" width="12" height="12" fill="{colour}"/>'
             f'<text x="{x + 18}" y="16" font-size="12" fill="currentColor">{escape(name)}</text>'
