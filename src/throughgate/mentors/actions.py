@@ -280,11 +280,16 @@ def _describe(exclusions: Sequence[Any]) -> str:
     return "; ".join(e.reason for e in exclusions)
 
 
+@transaction.atomic
 def check_choice(
     person: Person, team_id: int, mentor_user: Any, override_reason: str, today: date
 ) -> dict[str, Any]:
     """Validate a coordinator's choice of mentor against the engine's hard constraints and
-    ranking. Returns how the choice is to be recorded on the case."""
+    ranking. Returns how the choice is to be recorded on the case.
+
+    Called inside the caller's transaction: the mentor's profile row is locked first, so
+    two coordinators cannot both give away a mentor's last place."""
+    MentorProfile.objects.select_for_update().filter(user=mentor_user).first()
     suggestions = matching.suggestions_for(person, team_id, today, k=None)
     profile = getattr(mentor_user, "mentor_profile", None)
     if profile is None or profile.person_id not in suggestions.pool.profiles:
@@ -426,6 +431,8 @@ def accept_proposals(actor: Any, batch: MatchBatch, proposal_ids: Iterable[int])
         if not case.is_open or case.mentor_id is not None:
             problems.append(f"{case.person}: the case has changed since the batch ran.")
             continue
+        # Lock the mentor before counting their places (see check_choice).
+        MentorProfile.objects.select_for_update().filter(user=proposal.mentor).first()
         pool = matching.mentor_pool(batch.team_id, today)
         profile = proposal.mentor.mentor_profile
         mentor = next((m for m in pool.mentors if m.id == profile.person_id), None)
