@@ -34,6 +34,7 @@ from throughgate.core.models import AuditAction, AuditEvent
 from throughgate.custody import actions as custody_actions
 from throughgate.custody.models import KEY_DATES, Establishment
 from throughgate.mentors import actions as mentor_actions
+from throughgate.outcomes import actions as outcome_actions
 from throughgate.people import actions as people_actions
 
 from . import make
@@ -70,6 +71,7 @@ VISIBLE_TO = {
     "id_app": MOS_MENTEE,
     "bank_app": MOS_MENTEE,
     "onward": MOS_MENTEE,
+    "reoffending": MOS_MENTEE,
     # Mo's own mentor records, and the mentee he was matched with.
     "mentor": MOS_MENTEE,
     "licence": MOS_MENTEE,
@@ -171,6 +173,11 @@ LADDER = [
     Page("casework:instrument_new", FORM, HOLDERS, "case", fixed=(("key", "trust-check-in"),)),
     Page("casework:agency_list", READ, LOGGED_IN - {"fay"}, personal=False),
     Page("casework:agency_new", FORM, MANAGERS, personal=False),
+    # Reoffending outcomes.
+    Page("outcomes:dashboard", READ, frozenset({"ade", "fay"}), personal=False),
+    Page("outcomes:baselines", FORM, frozenset({"ade"}), personal=False),
+    Page("outcomes:event_new", FORM, HOLDERS, "person", kwarg="person_pk"),
+    Page("outcomes:event_edit", FORM, HOLDERS, "reoffending"),
     # Mentors, their vetting and licence conditions, conflicts and matching.
     Page("mentors:list", READ, frozenset({"cara", "sam", "ade"})),
     Page("mentors:new", FORM, MANAGERS),
@@ -398,6 +405,15 @@ def build_world() -> World:
             },
         ),  # fmt: skip
         "agency": agency,
+        "reoffending": outcome_actions.record_event(
+            cara,
+            mo_case.person,
+            {
+                "disposal_type": "recall",
+                "disposal_date": timezone.localdate(),
+                "source": "probation",
+            },
+        ),  # fmt: skip
     }
     return World(
         users=users,
@@ -593,6 +609,13 @@ def valid_post(page: Page, world: World, objects: dict[str, Any]) -> dict[str, A
         return {"completed_on": today.isoformat(), **{f"item-t{i}": "4" for i in range(1, 11)}}
     if page.name == "casework:agency_new":
         return {"name": "New Horizon Youth Centre", "kind": "housing"}
+    if page.name == "outcomes:baselines":
+        return {"label": "Young adults (18-20)", "period": "2023", "rate": "41.0",
+                "source": "MoJ", "active": "on"}  # fmt: skip
+    if page.name in ("outcomes:event_new", "outcomes:event_edit"):
+        return {"disposal_type": "conviction", "source": "probation",
+                "offence_date": (today - timedelta(days=40)).isoformat(),
+                "disposal_date": (today - timedelta(days=10)).isoformat()}  # fmt: skip
     if page.name == "mentors:new":
         return {
             "user": world.lee.pk, "date_of_birth": "1992-04-05", "gender": "male",

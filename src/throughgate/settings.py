@@ -146,6 +146,7 @@ INSTALLED_APPS = [
     "throughgate.custody",
     "throughgate.casework",
     "throughgate.mentors",
+    "throughgate.outcomes",
     "throughgate.reports",
 ]
 

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", include("throughgate.casework.urls")),
     path("", include("throughgate.custody.urls")),
     path("", include("throughgate.mentors.urls")),
+    path("", include("throughgate.outcomes.urls")),
     path("people/", include("throughgate.people.urls")),
     path("reports/", include("throughgate.reports.urls")),
 ]

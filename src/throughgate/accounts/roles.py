@@ -85,6 +85,7 @@ def nav_links_for(user: Any) -> list[tuple[str, str]]:
         links.append(("Find a person", reverse("people:search")))
     if role in (Role.ADMIN, Role.ANALYST):
         links.append(("Reports", reverse("reports:dashboard")))
+        links.append(("Outcomes", reverse("outcomes:dashboard")))
     if role == Role.ADMIN:
         links.append(("Audit trail", reverse("audit_trail")))
     return links

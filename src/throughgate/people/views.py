@@ -17,6 +17,7 @@ from throughgate.core.models import AuditAction
 from throughgate.core.views import attach_errors, only_for
 from throughgate.custody.models import CustodyEpisode
 from throughgate.mentors.models import Conflict, MatchingNeeds, may_see_conflicts
+from throughgate.outcomes.models import ReoffendingEvent
 
 from . import actions
 from .forms import AliasForm, FamilyMemberForm, PersonForm, SearchForm
@@ -82,6 +83,7 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
             .prefetch_related("experiences")
             .first(),
             "can_match": roles.manages_cases(user) and is_editable(person, user),
+            "reoffending": ReoffendingEvent.objects.visible_to(user).filter(person=person),
         },
     )
 

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class OutcomesConfig(AppConfig):
+    name = "throughgate.outcomes"
+    label = "outcomes"
+    verbose_name = "Reoffending outcomes"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from . import views
+
+app_name = "outcomes"
+urlpatterns = [
+    path("outcomes/", views.dashboard, name="dashboard"),
+    path("outcomes/baselines/", views.baselines, name="baselines"),
+    path("people/<int:person_pk>/reoffending/new/", views.event_new, name="event_new"),
+    path("reoffending/<int:pk>/", views.event_edit, name="event_edit"),
+]

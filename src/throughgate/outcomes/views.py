@@ -1,0 +1,215 @@
+"""The outcomes dashboard (aggregates, small numbers suppressed) and reoffending events
+on a person's record."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods
+
+from throughgate.accounts import roles
+from throughgate.core.access import get_visible_or_404, is_editable, require_editable
+from throughgate.core.views import attach_errors, only_for
+from throughgate.engines import reoffending as engine
+from throughgate.engines.disclosure import HIDDEN, suppress_row
+from throughgate.people.models import Person
+from throughgate.reports import charts
+
+from . import actions
+from .cohort import GROUPINGS, events_for, participants
+from .forms import BaselineForm, CohortFilterForm, ReoffendingEventForm
+from .models import NationalBaseline, ReoffendingEvent
+
+
+def may_see_outcomes(user: Any) -> bool:
+    return roles.role_of(user) in (roles.Role.ADMIN, roles.Role.ANALYST)
+
+
+@dataclass
+class Row:
+    """One group's figures, with small numbers hidden: the counted people, the
+    reoffenders and the rate are shown only when neither reoffenders nor
+    non-reoffenders are a small number (else the rate would give them away)."""
+
+    label: str
+    measures: engine.Measures
+    threshold: int
+
+    @property
+    def _cells(self) -> list[Any]:
+        m = self.measures
+        return suppress_row([m.n_reoffenders, m.n_mature - m.n_reoffenders], self.threshold)
+
+    @property
+    def hidden(self) -> bool:
+        return any(c.suppressed for c in self._cells) or (
+            0 < self.measures.n_mature < self.threshold
+        )
+
+    @property
+    def counted(self) -> str:
+        n = self.measures.n_mature
+        return HIDDEN if 0 < n < self.threshold else f"{n:,}"
+
+    @property
+    def reoffenders(self) -> str:
+        return HIDDEN if self.hidden else f"{self.measures.n_reoffenders:,}"
+
+    @property
+    def rate(self) -> str:
+        m = self.measures
+        if m.binary_rate is None:
+            return "—"
+        if self.hidden:
+            return HIDDEN
+        return f"{100 * m.binary_rate:.1f}%"
+
+    @property
+    def interval(self) -> str:
+        m = self.measures
+        if m.binary_rate is None or self.hidden:
+            return ""
+        return f"{100 * m.rate_ci_low:.1f}–{100 * m.rate_ci_high:.1f}%"  # type: ignore[operator]
+
+    @property
+    def not_yet(self) -> str:
+        n = self.measures.n_immature
+        return HIDDEN if 0 < n < self.threshold else f"{n:,}"
+
+
+@require_GET
+@only_for(may_see_outcomes)
+def dashboard(request: HttpRequest) -> HttpResponse:
+    form = CohortFilterForm(request.GET or None, user=request.user)
+    group_by, as_of = "year", timezone.localdate()
+    if form.is_valid():
+        group_by = form.cleaned_data["group_by"]
+        as_of = form.cleaned_data["as_of"] or as_of
+    people = participants()
+    events = events_for(people)
+    threshold = settings.SMALL_NUMBER_THRESHOLD
+    overall = engine.measure(people, events, as_of)
+    groups = engine.by_group(people, events, as_of, group_by) if people else {}
+    rows = [Row(label, m, threshold) for label, m in groups.items()]
+    total = Row("All participants", overall, threshold)
+    shown = [
+        (r.label, r.measures.binary_rate) for r in rows if not r.hidden and r.measures.n_mature
+    ]
+    km = [(str(p.day), p.survival) for p in overall.km]
+    return render(
+        request,
+        "outcomes/dashboard.html",
+        {
+            "form": form,
+            "rows": rows,
+            "total": total,
+            "overall": overall,
+            "group_label": GROUPINGS[group_by],
+            "as_of": as_of,
+            "threshold": threshold,
+            "baselines": NationalBaseline.objects.filter(active=True),
+            "rate_chart": charts.bar_chart(
+                f"Proven reoffending rate (%) by {GROUPINGS[group_by].lower()}",
+                [label for label, _ in shown],
+                [round(100 * rate) for _, rate in shown],
+                "rate-chart",
+            )
+            if shown
+            else None,
+            "km_chart": charts.line_chart(
+                "Share not proven to have reoffended, by days since the index date",
+                km[:: max(1, len(km) // 12)] + km[-1:],
+                y_min=0,
+                y_max=1,
+                chart_id="km-chart",
+            )
+            if len(km) > 1 and not total.hidden
+            else None,
+            "km_table": overall.km[:: max(1, len(overall.km) // 12)] if not total.hidden else [],
+            "can_edit_baselines": roles.is_admin(request.user),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@only_for(roles.is_admin)
+def baselines(request: HttpRequest) -> HttpResponse:
+    """The national baselines table; `?baseline=<id>` changes one, without it adds one."""
+    asked = (request.POST or request.GET).get("baseline", "")
+    baseline = NationalBaseline.objects.filter(pk=int(asked)).first() if asked.isdigit() else None
+    form = BaselineForm(request.POST or None, instance=baseline)
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.save_baseline(
+                request.user, {f: form.cleaned_data[f] for f in actions.BASELINE_FIELDS}, baseline
+            )
+        except ValidationError as exc:
+            attach_errors(form, exc)
+        else:
+            messages.success(request, "National baseline saved.")
+            return redirect("outcomes:dashboard")
+    return render(
+        request,
+        "outcomes/baselines.html",
+        {
+            "form": form,
+            "baseline": baseline,
+            "baselines": NationalBaseline.objects.all(),
+            "title": f"Change: {baseline.label}" if baseline else "Add a national baseline",
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+def _event_data(form: Any) -> dict[str, Any]:
+    return {f: form.cleaned_data[f] for f in actions.EVENT_FIELDS if f in form.cleaned_data}
+
+
+@require_http_methods(["GET", "POST"])
+def event_new(request: HttpRequest, person_pk: int) -> HttpResponse:
+    person = get_visible_or_404(Person, request.user, pk=person_pk)
+    require_editable(person, request.user)
+    form = ReoffendingEventForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.record_event(request.user, person, _event_data(form))
+        except ValidationError as exc:
+            attach_errors(form, exc)
+        else:
+            messages.success(request, "Reoffending event recorded.")
+            return redirect("people:detail", pk=person.pk)
+    return render(
+        request,
+        "outcomes/form.html",
+        {"form": form, "person": person, "title": "Record a reoffending event"},
+        status=400 if form.errors else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def event_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    event = get_visible_or_404(ReoffendingEvent, request.user, pk=pk)
+    if not is_editable(event, request.user):
+        raise PermissionDenied("You can see this record but not change it.")
+    form = ReoffendingEventForm(request.POST or None, instance=event, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.update_event(request.user, event, _event_data(form))
+        except ValidationError as exc:
+            attach_errors(form, exc)
+        else:
+            messages.success(request, "Reoffending event saved.")
+            return redirect("people:detail", pk=event.person_id)
+    return render(
+        request,
+        "outcomes/form.html",
+        {"form": form, "person": event.person, "title": "Change a reoffending event"},
+        status=400 if form.errors else 200,
+    )

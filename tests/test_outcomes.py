@@ -1,0 +1,159 @@
+"""Reoffending events and the outcomes dashboard (first part of issue 6)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from throughgate.custody import actions as custody_actions
+from throughgate.outcomes import actions
+from throughgate.outcomes.cohort import participants
+
+from . import make
+from .test_bad_input import SavesNothing, assert_refused_on_field
+
+TODAY = timezone.localdate
+
+
+def released_case(cara, mo, days_ago: int, **person):
+    """A custody case whose young person was released `days_ago` days ago."""
+    person = make.make_person(cara, **person)
+    case = make.make_case(
+        mentor=mo, person=person, actor=cara, opened_days_ago=days_ago + 200,
+        referral_date=TODAY() - timedelta(days=days_ago + 210),
+    )  # fmt: skip
+    episode = make.make_episode(person, cara, days_in=days_ago + 150, release_in=-days_ago)
+    custody_actions.record_release(cara, episode, TODAY() - timedelta(days=days_ago))
+    return case
+
+
+def convicted(actor, person, offence_days_ago: int, disposal_days_ago: int, **extra):
+    return actions.record_event(actor, person, {
+        "disposal_type": "conviction", "source": "probation",
+        "offence_date": TODAY() - timedelta(days=offence_days_ago),
+        "disposal_date": TODAY() - timedelta(days=disposal_days_ago), **extra,
+    })  # fmt: skip
+
+
+# --- Recording events ------------------------------------------------------------------
+
+
+def test_a_conviction_needs_the_offence_date(mo, mo_case, login):
+    data = {"disposal_type": "conviction", "source": "probation",
+            "disposal_date": TODAY().isoformat()}  # fmt: skip
+    url = reverse("outcomes:event_new", args=[mo_case.person_id])
+    with SavesNothing():
+        response = login(mo).post(url, data)
+    assert_refused_on_field(response, "offence_date", "needs the date of the offence")
+
+
+def test_a_disposal_before_the_offence_is_refused(mo, mo_case):
+    with pytest.raises(ValidationError) as refused:
+        convicted(mo, mo_case.person, 10, 20)
+    assert refused.value.message_dict["disposal_date"] == [
+        "The disposal cannot come before the offence."
+    ]
+
+
+def test_only_a_coordinator_or_manager_verifies_an_event(mo, cara, mo_case):
+    with pytest.raises(ValidationError) as refused:
+        convicted(mo, mo_case.person, 20, 10, verified=True)
+    assert "verified" in refused.value.message_dict
+    event = convicted(cara, mo_case.person, 20, 10, verified=True)
+    assert event.verified
+
+
+def test_the_person_page_lists_reoffending_events(mo, mo_case, login):
+    actions.record_event(mo, mo_case.person, {
+        "disposal_type": "recall", "disposal_date": TODAY(), "source": "mentor",
+    })  # fmt: skip
+    page = login(mo).get(reverse("people:detail", args=[mo_case.person_id])).content.decode()
+    assert "Recall to custody" in page and "not verified" in page
+
+
+# --- The cohort and the dashboard -------------------------------------------------------------
+
+
+def test_the_index_date_is_the_release_on_the_programme(cara, mo):
+    case = released_case(cara, mo, days_ago=600)
+    (person,) = participants()
+    assert person.person_id == str(case.person_id)
+    assert person.index_date == TODAY() - timedelta(days=600)
+    assert person.groups["programme"] == case.programme.name
+
+
+def test_people_still_in_custody_have_no_index_date_yet(cara, mo):
+    make.make_episode(make.make_case(mentor=mo, actor=cara).person, cara)
+    assert participants() == []
+
+
+def test_the_dashboard_counts_mature_people_and_hides_small_numbers(cara, mo, ade, fay, login):
+    # Ten people released 600 days ago (mature) and one released 100 days ago (not yet).
+    cases = [released_case(cara, mo, 600, forename=f"P{i}") for i in range(10)]
+    released_case(cara, mo, 100, forename="Late")
+    for case in cases[:3]:  # three reoffend within the year, proven in time
+        convicted(cara, case.person, 500, 450)
+    convicted(cara, cases[3].person, 100, 50)  # offence after the follow-up year: not counted
+    response = login(ade).get(reverse("outcomes:dashboard"), {"group_by": "year"})
+    page = response.content.decode()
+    assert response.status_code == 200
+    # 3 of 10: the 3 is a small number, so the count and the rate are hidden…
+    assert "<td>10</td><td>[c]</td><td>[c]</td>" in page
+    # … until enough reoffend: 5 of 10 shows 50.0% with its Wilson interval.
+    for case in cases[4:6]:
+        convicted(cara, case.person, 400, 380)
+    page = login(fay).get(reverse("outcomes:dashboard"), {"group_by": "year"}).content.decode()
+    assert "<td>10</td><td>5</td><td>50.0%</td><td>23.7–76.3%</td>" in page
+    assert "59.2%" in page  # the national baseline beside it
+
+
+def test_the_funder_view_cannot_break_figures_down_by_mentor(fay, login):
+    response = login(fay).get(reverse("outcomes:dashboard"), {"group_by": "mentor"})
+    assert "Select a valid choice" in response.content.decode()
+    assert ">Mentor<" not in response.content.decode()
+
+
+def test_the_dashboard_costs_the_same_queries_for_5_or_40_people(cara, mo, ade, login):
+    client = login(ade)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(reverse("outcomes:dashboard")).status_code == 200
+        return len(ctx.captured_queries)
+
+    for i in range(5):
+        convicted(cara, released_case(cara, mo, 600, forename=f"A{i}").person, 500, 450)
+    few = queries()
+    for i in range(35):
+        convicted(cara, released_case(cara, mo, 600, forename=f"B{i}").person, 500, 450)
+    assert queries() == few
+
+
+def test_admin_adds_a_national_baseline(ade, login):
+    response = login(ade).post(reverse("outcomes:baselines"), {
+        "label": "Young adults aged 18 to 20", "period": "April to June 2023 cohort",
+        "rate": "150", "source": "MoJ",
+    })  # fmt: skip
+    assert_refused_on_field(response, "rate", "between 0 and 100")
+    response = login(ade).post(reverse("outcomes:baselines"), {
+        "label": "Young adults aged 18 to 20", "period": "April to June 2023 cohort",
+        "rate": "41.5", "source": "MoJ", "active": "on",
+    })  # fmt: skip
+    assert response.status_code == 302
+    page = login(ade).get(reverse("outcomes:dashboard")).content.decode()
+    assert "Young adults aged 18 to 20" in page and "41.5%" in page
+
+
+def test_index_dates_before_the_programme_are_not_used(cara, mo):
+    person = make.make_person(cara, date_of_birth=date(2004, 1, 1))
+    old = make.make_episode(person, cara, days_in=900, release_in=-700)
+    custody_actions.record_release(cara, old, TODAY() - timedelta(days=700))
+    make.make_case(mentor=mo, person=person, actor=cara, opened_days_ago=100,
+                   referral_date=TODAY() - timedelta(days=110))  # fmt: skip
+    assert participants() == []  # released long before the case began: no index yet
