@@ -13,6 +13,7 @@
                                 batch mentor matching from CSV files (no database)
     throughgate reoffending --people P.csv --events E.csv [--as-of DATE] [--json OUT]
                                 MoJ proven reoffending measures from CSV files (no database)
+    throughgate evaluate --treated T --pool P --outcome COL …   matched impact evaluation (JDL)
 
 Exit status: 0 on success, 1 on a failure it can explain, 2 on bad usage.
 """
@@ -296,6 +297,75 @@ def cmd_reoffending(args: argparse.Namespace) -> int:
     return 0
 
 
+def _column_list(text: str) -> tuple[str, ...]:
+    return tuple(c.strip() for c in text.split(",") if c.strip())
+
+
+def _whole_number(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text} is below 1")
+    return value
+
+
+def _above_zero(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text} must be a number above 0")
+    return value
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    # Files in, answer out: no Django, no database, like `match` and `reoffending`.
+    import json
+
+    from throughgate.engines.evaluation import EvaluationRefused, EvaluationSpec
+    from throughgate.engines.evaluation_files import (
+        EvaluationFileError,
+        evaluate_files,
+        result_to_json,
+        summary,
+    )
+
+    try:
+        spec = EvaluationSpec(
+            outcome=args.outcome, outcome_type=args.outcome_type, covariates=args.covariates,
+            categorical=args.categorical, exact=args.exact, k=args.k, caliper=args.caliper,
+            min_treated=args.min_treated, max_smd_after=args.max_smd, phrase=args.phrase,
+        )  # fmt: skip
+    except ValueError as exc:  # contradictory options: bad usage, like argparse's own errors
+        print(f"throughgate evaluate: error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        result = evaluate_files(args.treated, args.pool, spec)
+    except EvaluationRefused as exc:
+        print(f"throughgate: cannot evaluate: {exc.reason}", file=sys.stderr)
+        return 1
+    except EvaluationFileError as exc:
+        print(f"throughgate: {exc}", file=sys.stderr)
+        return 1
+    if args.json is None:
+        sys.stdout.write(summary(result))
+        return 0
+    text = json.dumps(result_to_json(result), indent=2, ensure_ascii=False) + "\n"
+    if args.json == "-":
+        sys.stdout.write(text)
+        return 0
+    try:
+        Path(args.json).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        print(f"throughgate: cannot write {args.json}: {exc.strerror}", file=sys.stderr)
+        return 1
+    print(f"{result.wording} Written to {args.json}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from throughgate.accounts.roles import Role
 
@@ -371,6 +441,35 @@ def build_parser() -> argparse.ArgumentParser:
                    help="count as on this date (default today)")  # fmt: skip
     p.add_argument("--json", metavar="OUT", help="write the result as JSON ('-' for stdout)")
     p.set_defaults(func=cmd_reoffending)
+
+    p = sub.add_parser("evaluate", help="matched impact evaluation (Justice Data Lab style) "
+                       "from CSV or Parquet files")  # fmt: skip
+    p.add_argument("--treated", required=True, metavar="T.csv",
+                   help="participants, one row each (CSV or Parquet)")  # fmt: skip
+    p.add_argument("--pool", required=True, metavar="P.csv|P.parquet",
+                   help="people to draw the comparison group from")  # fmt: skip
+    p.add_argument("--outcome", required=True, metavar="COL", help="the outcome column")
+    p.add_argument("--outcome-type", default="binary", choices=["binary", "count", "continuous"],
+                   help="binary (0/1, the default), count or continuous")  # fmt: skip
+    p.add_argument("--covariates", type=_column_list, default=(), metavar="A,B,...",
+                   help="numeric columns for the propensity model")  # fmt: skip
+    p.add_argument("--categorical", type=_column_list, default=(), metavar="X,Y",
+                   help="category columns for the model (one-hot)")  # fmt: skip
+    p.add_argument("--exact", type=_column_list, default=(), metavar="G,H",
+                   help="match only within equal values of these columns")  # fmt: skip
+    p.add_argument("--k", type=_whole_number, default=1,
+                   help="comparisons per participant, with replacement (default 1)")  # fmt: skip
+    p.add_argument("--caliper", type=_above_zero, default=0.2,
+                   help="widest match, in SDs of the logit score (default 0.2)")  # fmt: skip
+    p.add_argument("--min-treated", type=_whole_number, default=60,
+                   help="fewest matched participants to report on (default 60)")  # fmt: skip
+    p.add_argument("--max-smd", type=_above_zero, default=0.1,
+                   help="refuse when a standardised difference after matching is larger "
+                   "(default 0.1)")  # fmt: skip
+    p.add_argument("--phrase", default="",
+                   help='words for the result, e.g. "would reoffend within a year"')  # fmt: skip
+    p.add_argument("--json", metavar="OUT", help="write the result as JSON ('-' for stdout)")
+    p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("manage", help="run any Django management command", add_help=False)
     p.add_argument("rest", nargs=argparse.REMAINDER)
