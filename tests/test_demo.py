@@ -541,3 +541,57 @@ class TestTheDemoCharity:
         for response in InstrumentResponse.objects.select_related("case"):
             assert within(response.case, response.completed_on)
             assert response.created_at <= now
+
+    def test_the_demo_gives_the_outcomes_dashboard_a_believable_cohort(self, seeded):
+        from throughgate.engines import reoffending as engine
+        from throughgate.outcomes.cohort import events_for, participants
+
+        cohort = participants()
+        events = events_for(cohort)
+        assert seeded["reoffending_events"] == len(events) > 0
+        measures = engine.measure(cohort, events, timezone.localdate())
+        assert measures.n_mature > 0
+        assert measures.n_immature > 0, "nobody still inside their follow-up or waiting period"
+        assert measures.binary_rate is not None
+        assert 0.10 <= measures.binary_rate <= 0.40  # the charity's claim: under 30% back
+        # Somebody recalled to custody without a proven reoffence.
+        reoffenders = {e.person_id for p in cohort for e in engine.proven_offences(p, events)}
+        assert any(e.disposal_type == "recall" and e.person_id not in reoffenders for e in events)
+        # An offence in the follow-up year convicted after the waiting period does not count.
+        person_of = {p.person_id: p for p in cohort}
+        late = [
+            e
+            for e in events
+            if e.disposal_type in engine.PROVEN_DISPOSALS
+            and e.offence_date is not None
+            and e.disposal_date is not None
+            and person_of[e.person_id].index_date
+            < e.offence_date
+            <= engine.follow_up_end(person_of[e.person_id].index_date)
+            and e.disposal_date > engine.waiting_end(person_of[e.person_id].index_date)
+        ]
+        assert late
+        for event in late:
+            assert event not in engine.proven_offences(person_of[event.person_id], events)
+
+    def test_reoffending_events_are_valid_and_dated_after_the_index_date(self, seeded):
+        from throughgate.outcomes.cohort import participants
+        from throughgate.outcomes.models import ReoffendingEvent
+
+        today = timezone.localdate()
+        index_of = {int(p.person_id): p.index_date for p in participants()}
+        events = list(ReoffendingEvent.objects.select_related("person"))
+        assert events
+        for event in events:
+            event.full_clean()
+            dates = [d for d in (event.offence_date, event.disposal_date) if d]
+            assert dates and max(dates) <= today, event
+            assert event.created_at <= timezone.now()
+            if event.is_proven:
+                assert event.offence_date and event.disposal_date, event
+                assert event.disposal_date >= event.offence_date > event.person.date_of_birth
+            # Only the deliberately old offences (convicted after release) come before it.
+            if event.notes != demo.OLD_NOTE:
+                assert min(dates) > index_of[event.person_id], event
+            else:
+                assert event.offence_date < index_of[event.person_id] < event.disposal_date

@@ -101,6 +101,7 @@ from throughgate.custody.models import (
 )
 from throughgate.engines.release import KeyDates, WorkingCalendar, expected_release
 from throughgate.mentors.models import Conflict, MentorProfile
+from throughgate.outcomes.models import ReoffendingEvent
 from throughgate.people import actions as people
 from throughgate.people.models import Alias, FamilyMember, Person, Relationship
 
@@ -3311,6 +3312,236 @@ def _family_influence(seeder: Any) -> None:
         people.update_family_member(actor, member, data)
 
 
+# --- Outcomes: proven reoffending ----------------------------------------------------------
+# The charity's claim is "under 30% back" against a national figure near 75%; prevention
+# work with children at risk sees far fewer convictions.
+REOFFEND_CUSTODY = 0.27
+REOFFEND_PREVENTION = 0.12
+RECALLED_ONLY = 0.08  # custody participants recalled without a new offence
+BREACHED_ONLY = 0.03  # … or breached (a missed appointment, a curfew) and kept out
+OUTCOMES_FROM = 6  # months after the index date before anything is known
+OFFENCES_PER_REOFFENDER = {"1": 55, "2": 30, "3": 15}
+OFFENCE_GROUPS = {
+    "violence": 24, "drugs": 18, "theft": 16, "weapons": 12, "robbery": 10,
+    "criminal_damage": 5, "public_order": 5, "summary_non_motoring": 4, "summary_motoring": 3,
+    "fraud": 2, "society": 1,
+}  # fmt: skip
+DISPOSALS_CHILD = {"conviction": 55, "youth_caution": 30, "conditional_caution": 15}
+DISPOSALS_ADULT = {"conviction": 90, "caution": 10}
+SOURCES_CHILD = {"yjs": 60, "police": 40}
+SOURCES_ADULT = {"probation": 65, "police": 35}
+LATE_CONVICTIONS = 4  # offences in the year, convicted after the waiting period
+OLD_OFFENCES = 3  # offences from before the sentence, convicted after release
+LATE_NOTE = "Convicted after the six-month waiting period, so not a proven reoffence."
+OLD_NOTE = "Committed before the sentence; it came to court after release. Not a reoffence."
+
+
+def set_up_outcomes(seeder: Any) -> None:
+    """Reoffending events for the outcomes dashboard, through outcomes.actions.
+
+    The people the demo sent back to custody within the year get the recall or new sentence
+    their custody record shows. Of the rest of the cohort (outcomes.cohort), those whose
+    index date is six months old or more may have some: enough reoffend (1–3 proven
+    offences, most in the first three months) for about 27% of the custody programme and
+    12% of prevention, and a few more are recalled or breached without a new offence.
+    A few events show the edges of the Ministry of Justice definition: offences convicted
+    after the waiting period, and old offences from before the sentence that came to court
+    after release.
+    Nothing is dated in the future; a custodial sentence is never given while the young
+    person has a case open with the charity."""
+    from throughgate.engines import reoffending as engine
+    from throughgate.outcomes import actions as outcomes
+    from throughgate.outcomes.cohort import participants
+
+    today, cara = seeder.today, seeder.users["cara"]
+    cohort = sorted(participants(), key=lambda p: (p.index_date, int(p.person_id)))
+    ids = [int(p.person_id) for p in cohort]
+    people_by_id = Person.objects.in_bulk(ids)
+    cases: dict[int, list[tuple[date, date]]] = {}
+    for person_id, opened, closed in Case.objects.filter(person_id__in=ids).values_list(
+        "person_id", "opened_on", "closed_on"
+    ):
+        cases.setdefault(person_id, []).append((opened, closed or today))
+    episodes: dict[int, list[CustodyEpisode]] = {}
+    for episode in CustodyEpisode.objects.filter(person_id__in=ids).order_by("received_on", "id"):
+        episodes.setdefault(episode.person_id, []).append(episode)
+
+    def free_on(person: Person, day: date) -> bool:
+        """No case open with the charity that day (a prison sentence would have closed it)."""
+        return not any(opened <= day <= closed for opened, closed in cases.get(person.pk, []))
+
+    def record(person: Person, verified: float = 0.7, **data: Any) -> None:
+        data.setdefault("verified", seeder.chance(verified))
+        event = outcomes.record_event(cara, person, data)
+        known = (data.get("disposal_date") or data["offence_date"]) + seeder.days(2, 30)
+        ReoffendingEvent.objects.filter(pk=event.pk).update(
+            created_at=_when(seeder, min(known, today))
+        )
+
+    def offence(person: Person, committed: date, convicted: date, notes: str = "") -> None:
+        child = seeder.age_on(person.date_of_birth, committed) < 18
+        disposal = seeder.weighted(DISPOSALS_CHILD if child else DISPOSALS_ADULT)
+        custodial = (
+            disposal == "conviction"
+            and seeder.chance(0.2 if child else 0.55)
+            and free_on(person, convicted)
+        )
+        if disposal == "conviction":
+            source = seeder.weighted(SOURCES_CHILD if child else SOURCES_ADULT)
+        else:  # cautions are given by the police
+            source = "police" if not child or seeder.chance(0.6) else "yjs"
+        record(person, offence_date=committed, disposal_date=convicted, disposal_type=disposal,
+               offence_group=seeder.weighted(OFFENCE_GROUPS), custodial=custodial,
+               source=source, notes=notes)  # fmt: skip
+
+    def court_date(committed: date) -> date | None:
+        """One to eight months later, most within four; None if still waiting for court."""
+        convicted = committed + timedelta(days=round(seeder.rng.triangular(30, 240, 75)))
+        if convicted <= today:
+            return convicted
+        if seeder.chance(0.5) or committed + timedelta(days=14) > today:
+            return None
+        return seeder.between(committed + timedelta(days=14), today)
+
+    def reoffend(person: Person, index: date) -> None:
+        last = min(engine.follow_up_end(index), today - timedelta(days=30))
+        span = (last - index).days
+        # Skewed early: almost half of first offences come in the first three months.
+        committed = index + timedelta(days=1 + int((span - 1) * seeder.rng.random() ** 1.8))
+        for _ in range(int(seeder.weighted(OFFENCES_PER_REOFFENDER))):
+            if committed > last:
+                break
+            convicted = court_date(committed)
+            if convicted is not None:
+                offence(person, committed, convicted)
+            committed += seeder.days(5, 120)
+
+    def back_inside(person: Person, index: date, episode: CustodyEpisode) -> bool:
+        """The recall or new sentence the custody record shows; True for a new offence."""
+        received = episode.received_on
+        if episode.sentence_type == SentenceType.RECALL:
+            record(person, 0.9, disposal_date=received, disposal_type="recall",
+                   source="probation", notes="Recalled to custody on licence.")  # fmt: skip
+            if not seeder.chance(0.35):
+                return False
+            # Charged with something new, which is why the licence was revoked.
+            committed = max(index + timedelta(days=1), received - seeder.days(0, 10))
+            convicted = court_date(committed)
+            if convicted is None:
+                return False
+            offence(person, committed, convicted)
+            return convicted <= engine.waiting_end(index)
+        sentenced = episode.sentence_date or received
+        committed = max(index + timedelta(days=1), received - seeder.days(0, 45))
+        child = seeder.age_on(person.date_of_birth, committed) < 18
+        record(person, 0.9, offence_date=committed, disposal_date=sentenced,
+               disposal_type="conviction", offence_group=seeder.weighted(OFFENCE_GROUPS),
+               custodial=True, source="yjs" if child else "probation")  # fmt: skip
+        return True
+
+    # The people whose return to custody the demo already tells.
+    ripe = engine.add_months(today, -OUTCOMES_FROM)
+    returns: dict[str, CustodyEpisode] = {}
+    for p in cohort:
+        later = [
+            e
+            for e in episodes.get(int(p.person_id), [])
+            if p.index_date < e.received_on <= min(engine.follow_up_end(p.index_date), today)
+        ]
+        if later:
+            returns[p.person_id] = later[0]
+
+    def on_custody(p: engine.Person) -> bool:
+        return p.groups["programme"] == CUSTODY_PROGRAMME
+
+    def recalled_on_licence(p: engine.Person) -> bool:
+        return p.person_id in returns and returns[p.person_id].sentence_type == SentenceType.RECALL
+
+    # Each group (programme, and whether the waiting period is over) gets its share of
+    # reoffenders, counting those the custody record already sends back, so that a small
+    # demo shows about the same rates as the full one.
+    ripe_groups: dict[tuple[bool, bool], list[engine.Person]] = {}
+    for p in cohort:
+        if p.index_date <= ripe:
+            key = (
+                p.groups["programme"] == CUSTODY_PROGRAMME,
+                engine.is_mature(p.index_date, today),
+            )
+            ripe_groups.setdefault(key, []).append(p)
+    reoffenders: set[str] = set()
+    for (custody_programme, _), members in sorted(ripe_groups.items()):
+        recalled = sum(recalled_on_licence(p) for p in members)
+        sentenced = sum(p.person_id in returns for p in members) - recalled
+        rate = REOFFEND_CUSTODY if custody_programme else REOFFEND_PREVENTION
+        wanted = max(0, round(rate * len(members) - sentenced - 0.35 * recalled))
+        others = [p for p in members if p.person_id not in returns]
+        chosen = seeder.rng.sample(others, min(len(others), wanted))
+        reoffenders.update(p.person_id for p in chosen)
+
+    def after_the_case(p: engine.Person) -> tuple[date, date]:
+        """Days in the year after the charity's case closed (a recall would have ended it)."""
+        closed = max((c for _, c in cases.get(int(p.person_id), [])), default=p.index_date)
+        first = max(p.index_date + timedelta(days=14), closed + timedelta(days=1))
+        return first, min(engine.follow_up_end(p.index_date), today)
+
+    # Recalled or breached without a new offence: some of the custody programme's people.
+    custody_ripe = [
+        p for p in cohort if p.index_date <= ripe and p.groups["programme"] == CUSTODY_PROGRAMME
+    ]
+    free = [
+        p
+        for p in custody_ripe
+        if p.person_id not in returns
+        and p.person_id not in reoffenders
+        and after_the_case(p)[0] <= after_the_case(p)[1]
+    ]
+    already = sum(recalled_on_licence(p) for p in custody_ripe) * 0.65
+    n_recalls = max(1, round(RECALLED_ONLY * len(custody_ripe) - already))
+    recalls = {p.person_id for p in seeder.rng.sample(free, min(len(free), n_recalls))}
+    free = [p for p in free if p.person_id not in recalls]
+    n_breaches = max(1, round(BREACHED_ONLY * len(custody_ripe)))
+    breaches = {p.person_id for p in seeder.rng.sample(free, min(len(free), n_breaches))}
+
+    clean: list[engine.Person] = []  # mature, with nothing on record
+    for p in cohort:
+        person, index = people_by_id[int(p.person_id)], p.index_date
+        if p.person_id in returns:
+            back_inside(person, index, returns[p.person_id])
+        elif index > ripe:
+            continue
+        elif p.person_id in reoffenders:
+            reoffend(person, index)
+        elif p.person_id in recalls:
+            record(person, 0.9, disposal_date=seeder.between(*after_the_case(p)),
+                   disposal_type="recall", source="probation")  # fmt: skip
+        elif p.person_id in breaches:
+            record(person, disposal_date=seeder.between(*after_the_case(p)),
+                   disposal_type="breach", source="probation",
+                   notes="Missed probation appointments; warned.")  # fmt: skip
+        else:
+            clean.append(p)
+
+    # The edges of the definition, on people with nothing else on record.
+    mature = [p for p in clean if engine.waiting_end(p.index_date) + timedelta(days=30) < today]
+    late = seeder.rng.sample(mature, min(len(mature), _scaled(LATE_CONVICTIONS, seeder.scale, 1)))
+    for p in late:
+        person, index = people_by_id[int(p.person_id)], p.index_date
+        end, proof_by = engine.follow_up_end(index), engine.waiting_end(index)
+        committed = seeder.between(end - timedelta(days=45), end)
+        after = proof_by + timedelta(days=1)
+        convicted = seeder.between(after, min(today, after + timedelta(days=60)))
+        offence(person, committed, convicted, LATE_NOTE)
+    old = [p for p in mature if p not in late and on_custody(p)]
+    for p in seeder.rng.sample(old, min(len(old), _scaled(OLD_OFFENCES, seeder.scale, 1))):
+        person, index = people_by_id[int(p.person_id)], p.index_date
+        received = min(e.received_on for e in episodes[int(p.person_id)])
+        committed = max(received - seeder.days(30, 300), _Seeder.birthday(person.date_of_birth, 12))
+        convicted = seeder.between(index + seeder.days(20, 60), index + timedelta(days=150))
+        record(person, offence_date=committed, disposal_date=min(convicted, today),
+               disposal_type="conviction", offence_group=seeder.weighted(OFFENCE_GROUPS),
+               source="police", notes=OLD_NOTE)  # fmt: skip
+
+
 def counts() -> dict[str, int]:
     """How much of everything the database holds (the seeder's report and its tests' yardstick)."""
     return {
@@ -3336,6 +3567,7 @@ def counts() -> dict[str, int]:
         "actions": Action.objects.count(),
         "onward_referrals": OnwardReferral.objects.count(),
         "instrument_responses": InstrumentResponse.objects.count(),
+        "reoffending_events": ReoffendingEvent.objects.count(),
     }
 
 
@@ -3382,6 +3614,7 @@ def seed(progress: bool = True, scale: float = 1.0) -> dict[str, int]:
                 bar.update()
         set_up_mentors(seeder)
         set_up_support(seeder)
+        set_up_outcomes(seeder)
         found = counts()
         audit.record(
             None,
