@@ -176,6 +176,7 @@ LADDER = [
     # Reoffending outcomes.
     Page("outcomes:dashboard", READ, frozenset({"ade", "fay"}), personal=False),
     Page("outcomes:baselines", FORM, frozenset({"ade"}), personal=False),
+    Page("outcomes:jdl_export", READ, frozenset({"ade"})),
     Page("outcomes:event_new", FORM, HOLDERS, "person", kwarg="person_pk"),
     Page("outcomes:event_edit", FORM, HOLDERS, "reoffending"),
     # Mentors, their vetting and licence conditions, conflicts and matching.

@@ -157,3 +157,36 @@ def test_index_dates_before_the_programme_are_not_used(cara, mo):
     make.make_case(mentor=mo, person=person, actor=cara, opened_days_ago=100,
                    referral_date=TODAY() - timedelta(days=110))  # fmt: skip
     assert participants() == []  # released long before the case began: no index yet
+
+
+def test_the_jdl_submission_needs_60_participants_with_identifiers(cara, mo, ade, login):
+    from throughgate.core.models import AuditAction, AuditEvent
+
+    cases = [
+        released_case(cara, mo, 400 + i, forename=f"P{i}", prison_number=f"A{1000 + i}BC",
+                      gender="male")
+        for i in range(61)
+    ]  # fmt: skip
+    no_prison_number = released_case(cara, mo, 420, forename="Nobody", gender="male")
+    query = {
+        "programme": cases[0].programme_id,
+        "index_from": (TODAY() - timedelta(days=500)).isoformat(),
+        "index_to": TODAY().isoformat(),
+    }
+    client = login(ade)
+    page = client.get(reverse("outcomes:jdl_export"), query).content.decode()
+    # make_person gives no PNC IDs: nobody can be sent yet, and the page says why.
+    assert "<strong>0</strong> participants can be sent" in page
+    assert "no PNC ID" in page
+    from throughgate.people.models import Person
+
+    for n, case in enumerate(cases):
+        Person.objects.filter(pk=case.person_id).update(pnc_id=f"2012/{n:07d}X")
+    page = client.get(reverse("outcomes:jdl_export"), query).content.decode()
+    assert "<strong>61</strong> participants can be sent" in page
+    assert f"{no_prison_number.person.full_name}: no PNC ID, no prison number" in page
+    response = client.get(reverse("outcomes:jdl_export"), {**query, "download": "1"})
+    rows = response.content.decode().splitlines()
+    assert rows[0].startswith("Surname,Forename,Date of birth,Gender,Index date")
+    assert len(rows) == 62
+    assert AuditEvent.objects.filter(action=AuditAction.EXPORT, object_type="outcomes.jdl").exists()

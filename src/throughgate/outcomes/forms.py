@@ -53,3 +53,25 @@ class CohortFilterForm(forms.Form):
             self.fields["group_by"].choices = [
                 c for c in self.fields["group_by"].choices if c[0] != "mentor"
             ]
+
+
+class JDLExportForm(forms.Form):
+    programme = forms.ModelChoiceField(queryset=None, empty_label=None)
+    index_from = forms.DateField(label="Index dates from", widget=DateInput())
+    index_to = forms.DateField(label="Index dates to", widget=DateInput())
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        from throughgate.casework.models import Programme
+
+        self.fields["programme"].queryset = Programme.objects.all()
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if (
+            data.get("index_from")
+            and data.get("index_to")
+            and data["index_to"] < data["index_from"]
+        ):
+            self.add_error("index_to", "The end of the range is before its start.")
+        return data

@@ -3,6 +3,7 @@ on a person's record."""
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,16 +16,18 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from throughgate.accounts import roles
+from throughgate.core import audit
 from throughgate.core.access import get_visible_or_404, is_editable, require_editable
+from throughgate.core.models import AuditAction
 from throughgate.core.views import attach_errors, only_for
 from throughgate.engines import reoffending as engine
 from throughgate.engines.disclosure import HIDDEN, suppress_row
 from throughgate.people.models import Person
 from throughgate.reports import charts
 
-from . import actions
+from . import actions, jdl
 from .cohort import GROUPINGS, events_for, participants
-from .forms import BaselineForm, CohortFilterForm, ReoffendingEventForm
+from .forms import BaselineForm, CohortFilterForm, JDLExportForm, ReoffendingEventForm
 from .models import NationalBaseline, ReoffendingEvent
 
 
@@ -211,5 +214,34 @@ def event_edit(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         "outcomes/form.html",
         {"form": form, "person": event.person, "title": "Change a reoffending event"},
+        status=400 if form.errors else 200,
+    )
+
+
+@require_GET
+@only_for(roles.is_admin)
+def jdl_export(request: HttpRequest) -> HttpResponse:
+    """Check, then download (`download=1`), the Justice Data Lab submission. The
+    download is personal data leaving the system, so it is audited."""
+    form = JDLExportForm(request.GET or None)
+    submission = None
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        submission = jdl.build(data["programme"], data["index_from"], data["index_to"])
+        if request.GET.get("download") and submission.ready:
+            audit.record(
+                request.user, AuditAction.EXPORT, object_type="outcomes.jdl",
+                summary=f"JDL submission: {len(submission.rows)} people, {data['programme']}",
+            )  # fmt: skip
+            response = HttpResponse(content_type="text/csv; charset=utf-8")
+            response["Content-Disposition"] = 'attachment; filename="jdl-submission.csv"'
+            writer = csv.writer(response)
+            writer.writerow(jdl.COLUMNS)
+            writer.writerows(submission.rows)
+            return response
+    return render(
+        request,
+        "outcomes/jdl.html",
+        {"form": form, "submission": submission, "minimum": jdl.MINIMUM},
         status=400 if form.errors else 200,
     )
