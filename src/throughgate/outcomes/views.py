@@ -105,7 +105,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     shown = [
         (r.label, r.measures.binary_rate) for r in rows if not r.hidden and r.measures.n_mature
     ]
-    km = [(str(p.day), p.survival) for p in overall.km]
+    km = [(str(p.day), round(100 * p.survival, 1)) for p in overall.km]
     return render(
         request,
         "outcomes/dashboard.html",
@@ -127,10 +127,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             if shown
             else None,
             "km_chart": charts.line_chart(
-                "Share not proven to have reoffended, by days since the index date",
+                "Per cent not proven to have reoffended, by days since the index date",
                 km[:: max(1, len(km) // 12)] + km[-1:],
                 y_min=0,
-                y_max=1,
+                y_max=100,
+                tick_step=20,
+                point_labels=False,
                 chart_id="km-chart",
             )
             if len(km) > 1 and not total.hidden

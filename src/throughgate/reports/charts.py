@@ -120,8 +120,11 @@ def line_chart(
     chart_id: str,
     width: int = 640,
     height: int = 220,
+    tick_step: float = 1,
+    point_labels: bool = True,
 ) -> SafeString:
-    """A line through dated values on a fixed scale, each point labelled with its value."""
+    """A line through values on a fixed scale, each point labelled with its value (unless
+    there are too many to read: `point_labels=False`, the table beside has them)."""
     left, right, top, bottom = 40, 20, 16, 40
     plot_w, plot_h = width - left - right, height - top - bottom
     step = plot_w / max(len(points) - 1, 1)
@@ -134,13 +137,14 @@ def line_chart(
         f'viewBox="0 0 {width} {height}" width="100%" preserveAspectRatio="xMinYMin meet">',
         f'<title id="{chart_id}-title">{escape(title)} (numbers in the table beside)</title>',
     ]
-    for tick in range(int(y_min), int(y_max) + 1):
+    ticks = [y_min + i * tick_step for i in range(int((y_max - y_min) / tick_step) + 1)]
+    for tick in ticks:
         y = y_of(tick)
         parts.append(
             f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" '
             f'stroke="{FIRST_COLOUR}" stroke-width="0.5"/>'
             f'<text x="{left - 8}" y="{y + 4:.1f}" text-anchor="end" font-size="11" '
-            f'fill="currentColor">{tick}</text>'
+            f'fill="currentColor">{tick:g}</text>'
         )
     xy = [
         (left + i * step, y_of(v), label, v) for i, (label, v) in enumerate(points) if v is not None
@@ -151,10 +155,13 @@ def line_chart(
             f'<polyline points="{path}" fill="none" stroke="{LATEST_COLOUR}" stroke-width="2"/>'
         )
     for x, y, label, value in xy:
+        parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{LATEST_COLOUR}"/>')
+        if point_labels:
+            parts.append(
+                f'<text x="{x:.1f}" y="{y - 8:.1f}" text-anchor="middle" font-size="11" '
+                f'fill="currentColor">{value:g}</text>'
+            )
         parts.append(
-            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{LATEST_COLOUR}"/>'
-            f'<text x="{x:.1f}" y="{y - 8:.1f}" text-anchor="middle" font-size="11" '
-            f'fill="currentColor">{value:g}</text>'
             f'<text x="{x:.1f}" y="{height - 12}" text-anchor="middle" font-size="11" '
             f'fill="currentColor">{escape(label)}</text>'
         )
