@@ -219,9 +219,24 @@ def cmd_manage(args: argparse.Namespace) -> int:
     return 0
 
 
+def _write_json(target: str, payload: object) -> bool:
+    """Write a file command's JSON answer to `target` ("-" for standard output)."""
+    import json
+
+    text = json.dumps(payload, indent=2, ensure_ascii=False) + "\n"
+    if target == "-":
+        sys.stdout.write(text)
+        return True
+    try:
+        Path(target).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        print(f"throughgate: cannot write {target}: {exc.strerror}", file=sys.stderr)
+        return False
+    return True
+
+
 def cmd_match(args: argparse.Namespace) -> int:
     # Files in, answer out: no Django, no database, so it runs anywhere the engine does.
-    import json
 
     from throughgate.engines.matching_files import (
         MatchFileError,
@@ -238,15 +253,10 @@ def cmd_match(args: argparse.Namespace) -> int:
     if args.json is None:
         sys.stdout.write(summary(result))
         return 0
-    text = json.dumps(result_to_json(result), indent=2, ensure_ascii=False) + "\n"
-    if args.json == "-":
-        sys.stdout.write(text)
-        return 0
-    try:
-        Path(args.json).write_text(text, encoding="utf-8")
-    except OSError as exc:
-        print(f"throughgate: cannot write {args.json}: {exc.strerror}", file=sys.stderr)
+    if not _write_json(args.json, result_to_json(result)):
         return 1
+    if args.json == "-":
+        return 0
     print(f"Assigned {len(result.assignments)} of "
           f"{len(result.assignments) + len(result.unassigned)} young people "
           f"(total cost {result.total_cost}); written to {args.json}")  # fmt: skip
@@ -264,7 +274,6 @@ def _as_of_date(text: str) -> date:  # argparse turns ArgumentTypeError into exi
 
 def cmd_reoffending(args: argparse.Namespace) -> int:
     # Files in, answer out: no Django, no database, like `match`.
-    import json
 
     from throughgate.engines.reoffending_files import (
         ReoffendingFileError,
@@ -282,15 +291,10 @@ def cmd_reoffending(args: argparse.Namespace) -> int:
     if args.json is None:
         sys.stdout.write(summary(report))
         return 0
-    text = json.dumps(result_to_json(report.overall), indent=2, ensure_ascii=False) + "\n"
-    if args.json == "-":
-        sys.stdout.write(text)
-        return 0
-    try:
-        Path(args.json).write_text(text, encoding="utf-8")
-    except OSError as exc:
-        print(f"throughgate: cannot write {args.json}: {exc.strerror}", file=sys.stderr)
+    if not _write_json(args.json, result_to_json(report.overall)):
         return 1
+    if args.json == "-":
+        return 0
     m = report.overall
     print(f"{m.n_reoffenders} of {m.n_mature} counted people reoffended "
           f"({m.n_people - m.n_mature} not yet 18 months on); written to {args.json}")  # fmt: skip
@@ -323,7 +327,6 @@ def _above_zero(text: str) -> float:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     # Files in, answer out: no Django, no database, like `match` and `reoffending`.
-    import json
 
     from throughgate.engines.evaluation import EvaluationRefused, EvaluationSpec
     from throughgate.engines.evaluation_files import (
@@ -353,15 +356,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if args.json is None:
         sys.stdout.write(summary(result))
         return 0
-    text = json.dumps(result_to_json(result), indent=2, ensure_ascii=False) + "\n"
-    if args.json == "-":
-        sys.stdout.write(text)
-        return 0
-    try:
-        Path(args.json).write_text(text, encoding="utf-8")
-    except OSError as exc:
-        print(f"throughgate: cannot write {args.json}: {exc.strerror}", file=sys.stderr)
+    if not _write_json(args.json, result_to_json(result)):
         return 1
+    if args.json == "-":
+        return 0
     print(f"{result.wording} Written to {args.json}")
     return 0
 
