@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from throughgate.accounts import roles
 from throughgate.core import audit
-from throughgate.core.actions import reject_unknown_fields
+from throughgate.core.actions import reject_unknown_fields, user_or_none
 from throughgate.core.models import AuditAction
 from throughgate.people.models import FamilyMember, Person
 
@@ -47,10 +47,6 @@ CONTACT_FIELDS = [
 ]  # fmt: skip
 
 
-def _user_or_none(actor: Any) -> Any:
-    return actor if getattr(actor, "pk", None) else None
-
-
 @transaction.atomic
 def create_referral(
     actor: Any, person: Person, programme: Programme, data: dict[str, Any]
@@ -60,7 +56,7 @@ def create_referral(
         person=person,
         programme=programme,
         team=programme.team,
-        received_by=_user_or_none(actor),
+        received_by=user_or_none(actor),
         **data,
     )
     referral.full_clean()
@@ -123,18 +119,18 @@ def accept_referral(
         phase_since=opened_on,
         opened_on=opened_on,
         mentor=mentor,
-        coordinator=_user_or_none(actor) if roles.is_coordinator(actor) else None,
+        coordinator=user_or_none(actor) if roles.is_coordinator(actor) else None,
     )
     PhaseChange.objects.create(
         case=case,
         from_phase="",
         to_phase=initial_phase,
         changed_on=opened_on,
-        recorded_by=_user_or_none(actor),
+        recorded_by=user_or_none(actor),
         note=note or "Referral accepted",
     )
     referral.status = ReferralStatus.ACCEPTED
-    referral.decided_by = _user_or_none(actor)
+    referral.decided_by = user_or_none(actor)
     referral.decided_at = timezone.now()
     referral.decision_notes = note
     referral.save(
@@ -173,7 +169,7 @@ def decline_referral(actor: Any, referral: Referral, reason: str, notes: str = "
     referral.status = ReferralStatus.DECLINED
     referral.decline_reason = reason
     referral.decision_notes = notes.strip()
-    referral.decided_by = _user_or_none(actor)
+    referral.decided_by = user_or_none(actor)
     referral.decided_at = timezone.now()
     referral.save(
         update_fields=[
@@ -202,7 +198,7 @@ def _start_assignment(actor: Any, case: Case, mentor: Any, started_on: date, **h
     MentorAssignment.objects.filter(case=case, ended_on__isnull=True).update(ended_on=started_on)
     if mentor is not None:
         assignment = MentorAssignment.objects.create(
-            case=case, mentor=mentor, started_on=started_on, assigned_by=_user_or_none(actor), **how
+            case=case, mentor=mentor, started_on=started_on, assigned_by=user_or_none(actor), **how
         )
         audit.record(actor, AuditAction.CREATE, assignment, fields=["mentor", *how])
 
@@ -266,7 +262,7 @@ def change_phase(actor: Any, case: Case, to_phase: str, changed_on: date, note: 
         from_phase=locked.phase,
         to_phase=to_phase,
         changed_on=changed_on,
-        recorded_by=_user_or_none(actor),
+        recorded_by=user_or_none(actor),
         note=note.strip()[:300],
     )
     locked.phase = to_phase
@@ -320,7 +316,7 @@ def close_case(
         from_phase=locked.phase,
         to_phase=Phase.CLOSED,
         changed_on=closed_on,
-        recorded_by=_user_or_none(actor),
+        recorded_by=user_or_none(actor),
         note=dict(ClosureReason.choices)[reason],
     )
     locked.phase = Phase.CLOSED
@@ -364,7 +360,7 @@ def log_contact(
     foreign = [m for m in family if m.person_id != locked.person_id]
     if foreign:
         raise ValidationError({"family_members": "Choose only this young person's family."})
-    contact = Contact(case=locked, staff=staff or actor, logged_by=_user_or_none(actor), **data)
+    contact = Contact(case=locked, staff=staff or actor, logged_by=user_or_none(actor), **data)
     if isinstance(contact.occurred_at, datetime) and timezone.is_naive(contact.occurred_at):
         contact.occurred_at = timezone.make_aware(contact.occurred_at)
     contact.full_clean()

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from throughgate.core import audit
-from throughgate.core.actions import reject_unknown_fields
+from throughgate.core.actions import reject_unknown_fields, user_or_none
 from throughgate.core.models import AuditAction
 from throughgate.engines import instruments as engine
 
@@ -45,10 +45,6 @@ ID_FIELDS = ["id_type", "status", "submitted_on", "cost", "paid_by", "received_o
 BANK_FIELDS = ["bank", "outcome", "submitted_on", "response_on", "notes"]
 ONWARD_FIELDS = ["agency", "need", "reason", "consent_recorded", "consent_on"]
 AGENCY_FIELDS = ["name", "kind", "borough", "phone", "email", "address", "notes"]
-
-
-def _user_or_none(actor: Any) -> Any:
-    return actor if getattr(actor, "pk", None) else None
 
 
 def _not_future(day: date | None, field: str) -> None:
@@ -80,12 +76,12 @@ def _apply_need(
         need.status_since = on
     if not (created or changed or note):
         return []
-    need.recorded_by = _user_or_none(actor)
+    need.recorded_by = user_or_none(actor)
     need.full_clean()
     need.save()
     NeedUpdate.objects.create(
         need=need, on=on, status=need.status, priority=need.priority,
-        responsible=need.responsible, note=note, recorded_by=_user_or_none(actor),
+        responsible=need.responsible, note=note, recorded_by=user_or_none(actor),
     )  # fmt: skip
     audit.record(actor, AuditAction.CREATE if created else AuditAction.UPDATE, need,
                  fields=changed or ["note"], summary=need.get_pathway_display())  # fmt: skip
@@ -158,7 +154,7 @@ def add_action(actor: Any, case: Case, data: Mapping[str, Any]) -> Action:
     need = data.get("need")
     if need is not None and need.case_id != case.pk:
         raise ValidationError({"need": "Choose one of this case's needs."})
-    action = Action(case=case, recorded_by=_user_or_none(actor), **data)
+    action = Action(case=case, recorded_by=user_or_none(actor), **data)
     action.full_clean()
     if action.due_on < case.opened_on:
         raise ValidationError({"due_on": "The due date is before the case began."})
@@ -189,7 +185,7 @@ def _save_application(actor: Any, record: Any, data: Mapping[str, Any], created:
     changed = [k for k, v in data.items() if getattr(record, k) != v] if not created else []
     for key, value in data.items():
         setattr(record, key, value)
-    record.recorded_by = _user_or_none(actor)
+    record.recorded_by = user_or_none(actor)
     record.full_clean()
     record.save()
     fields = [k for k, v in data.items() if v not in (None, "")] if created else changed
@@ -240,7 +236,7 @@ def add_agency(actor: Any, data: Mapping[str, Any]) -> Agency:
 def create_onward_referral(actor: Any, case: Case, data: Mapping[str, Any]) -> OnwardReferral:
     reject_unknown_fields(data, ONWARD_FIELDS)
     _open_case(case)
-    referral = OnwardReferral(case=case, recorded_by=_user_or_none(actor), **data)
+    referral = OnwardReferral(case=case, recorded_by=user_or_none(actor), **data)
     errors: dict[str, str] = {}
     if referral.need is not None and referral.need.case_id != case.pk:
         errors["need"] = "Choose one of this case's needs."
@@ -361,7 +357,7 @@ def record_instrument_response(
         answers={k: v for k, v in answers.items() if v is not None},
         total=result.total,
         subscales=result.subscales,
-        recorded_by=_user_or_none(actor),
+        recorded_by=user_or_none(actor),
     )
     audit.record(actor, AuditAction.CREATE, response, fields=["answers"], summary=definition.key)
     return response

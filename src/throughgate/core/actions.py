@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 
 def reject_unknown_fields(data: Iterable[str], allowed: Iterable[str]) -> None:
@@ -11,3 +12,9 @@ def reject_unknown_fields(data: Iterable[str], allowed: Iterable[str]) -> None:
     unknown = set(data) - set(allowed)
     if unknown:
         raise ValueError(f"unexpected fields: {', '.join(sorted(unknown))}")
+
+
+def user_or_none(actor: Any) -> Any:
+    """The user to stamp on a row as who did it: None for the seeder, the importer or
+    an anonymous actor, which have no account to point at."""
+    return actor if getattr(actor, "pk", None) else None

@@ -21,7 +21,7 @@ from django.utils import timezone
 from throughgate.casework import actions as casework_actions
 from throughgate.casework.models import Case, Phase, ProgrammeKind
 from throughgate.core import audit
-from throughgate.core.actions import reject_unknown_fields
+from throughgate.core.actions import reject_unknown_fields, user_or_none
 from throughgate.core.models import AuditAction
 from throughgate.engines.release import ExpectedRelease, KeyDates, expected_release
 from throughgate.people.models import Person
@@ -45,10 +45,6 @@ PLAN_ITEM_FIELDS = [
     "kind", "label", "owner", "owner_detail", "status", "due_date", "appointment_at", "place",
     "assignee", "notes",
 ]  # fmt: skip
-
-
-def _user(actor: Any) -> Any:
-    return actor if getattr(actor, "pk", None) else None
 
 
 def compute_expected_release(episode: CustodyEpisode) -> ExpectedRelease:
@@ -99,7 +95,7 @@ def _record_date_changes(
                 field=name,
                 old_value=before[name],
                 new_value=getattr(episode, name),
-                changed_by=_user(actor),
+                changed_by=user_or_none(actor),
                 reason=reason,
             )
             for name in changed
@@ -132,7 +128,7 @@ def start_custody_episode(
         establishment=establishment,
         received_on=received_on,
         sentence_type=sentence_type,
-        recorded_by=_user(actor),
+        recorded_by=user_or_none(actor),
         **key_dates,
     )
     errors: dict[str, list[str]] = {}
@@ -271,7 +267,7 @@ def record_transfer(
         from_establishment=locked.establishment,
         to_establishment=to,
         transferred_on=transferred_on,
-        recorded_by=_user(actor),
+        recorded_by=user_or_none(actor),
     )
     locked.establishment = to
     locked.save(update_fields=["establishment", "updated_at"])

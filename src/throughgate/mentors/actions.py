@@ -18,7 +18,7 @@ from throughgate.accounts import roles
 from throughgate.casework import actions as casework_actions
 from throughgate.casework.models import AssignedHow, Case, Phase, Referral
 from throughgate.core import audit
-from throughgate.core.actions import reject_unknown_fields
+from throughgate.core.actions import reject_unknown_fields, user_or_none
 from throughgate.core.models import AuditAction
 from throughgate.custody.models import Establishment
 from throughgate.engines import matching as engine
@@ -46,10 +46,6 @@ PROFILE_FIELDS = [
     "unavailable_until", "availability_note",
 ]  # fmt: skip
 PERSON_FIELDS = ["date_of_birth", "gender", "first_language", "borough"]
-
-
-def _user_or_none(actor: Any) -> Any:
-    return actor if getattr(actor, "pk", None) else None
 
 
 def _check_capacity(profile: MentorProfile) -> None:
@@ -83,7 +79,7 @@ def create_mentor_profile(
     person = Person(
         forename=user.first_name or user.username,
         surname=user.last_name or "(mentor)",
-        created_by=_user_or_none(actor),
+        created_by=user_or_none(actor),
         **person_data,
     )
     person.full_clean()
@@ -135,7 +131,7 @@ def update_mentor_profile(
 
 
 def _add_record(actor: Any, record: Any, fields: Iterable[str]) -> Any:
-    record.recorded_by = _user_or_none(actor)
+    record.recorded_by = user_or_none(actor)
     record.full_clean()
     record.save()
     audit.record(actor, AuditAction.CREATE, record, fields=fields)
@@ -152,7 +148,7 @@ def add_licence_condition(
             {"named_people": "A mentor cannot be told not to associate with themselves."}
         )
     condition = LicenceCondition(mentor=profile, **data)
-    condition.recorded_by = _user_or_none(actor)
+    condition.recorded_by = user_or_none(actor)
     condition.full_clean()
     if condition.kind == LicenceKind.NON_ASSOCIATION and not (named or condition.named_description):
         raise ValidationError({"named_people": "Name the people they must not associate with."})
@@ -210,7 +206,7 @@ def record_conflict(actor: Any, first: Person, second: Person, data: dict[str, A
     if data.get("recorded_on") and data["recorded_on"] > timezone.localdate():
         raise ValidationError({"recorded_on": "The date recorded cannot be in the future."})
     a, b = sorted([first, second], key=lambda p: p.pk)
-    conflict = Conflict(person_a=a, person_b=b, recorded_by=_user_or_none(actor), **data)
+    conflict = Conflict(person_a=a, person_b=b, recorded_by=user_or_none(actor), **data)
     try:
         conflict.full_clean()
         with transaction.atomic():
@@ -380,7 +376,7 @@ def propose_matches(actor: Any, team_id: int) -> MatchBatch:
     conflicts = matching.conflicts_for([c.person_id for c in cases])
     result = engine.assign_batch(pool.mentors, young, conflicts)
     batch = MatchBatch.objects.create(
-        team_id=team_id, created_by=_user_or_none(actor), total_cost=result.total_cost
+        team_id=team_id, created_by=user_or_none(actor), total_cost=result.total_cost
     )
     case_of = {c.person_id: c for c in cases}
     proposals = [
@@ -451,7 +447,7 @@ def accept_proposals(actor: Any, batch: MatchBatch, proposal_ids: Iterable[int])
             reasons=proposal.reasons,
         )  # fmt: skip
         proposal.status = ProposalStatus.ACCEPTED
-        proposal.decided_by = _user_or_none(actor)
+        proposal.decided_by = user_or_none(actor)
         proposal.decided_at = timezone.now()
         proposal.save(update_fields=["status", "decided_by", "decided_at"])
         done.append(case)

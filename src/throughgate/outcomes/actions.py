@@ -9,7 +9,7 @@ from django.db import transaction
 
 from throughgate.accounts import roles
 from throughgate.core import audit
-from throughgate.core.actions import reject_unknown_fields
+from throughgate.core.actions import reject_unknown_fields, user_or_none
 from throughgate.core.models import AuditAction
 from throughgate.people.models import Person
 
@@ -20,10 +20,6 @@ EVENT_FIELDS = [
     "verified", "notes",
 ]  # fmt: skip
 BASELINE_FIELDS = ["label", "period", "rate", "source", "active"]
-
-
-def _user_or_none(actor: Any) -> Any:
-    return actor if getattr(actor, "pk", None) else None
 
 
 def _check_verification(actor: Any, data: dict[str, Any]) -> None:
@@ -37,7 +33,7 @@ def _check_verification(actor: Any, data: dict[str, Any]) -> None:
 def record_event(actor: Any, person: Person, data: dict[str, Any]) -> ReoffendingEvent:
     reject_unknown_fields(data, EVENT_FIELDS)
     _check_verification(actor, data)
-    event = ReoffendingEvent(person=person, recorded_by=_user_or_none(actor), **data)
+    event = ReoffendingEvent(person=person, recorded_by=user_or_none(actor), **data)
     event.full_clean()
     event.save()
     audit.record(actor, AuditAction.CREATE, event, fields=[k for k, v in data.items() if v])

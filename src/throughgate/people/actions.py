@@ -12,7 +12,7 @@ from typing import Any
 from django.db import transaction
 
 from throughgate.core import audit
-from throughgate.core.actions import reject_unknown_fields
+from throughgate.core.actions import reject_unknown_fields, user_or_none
 from throughgate.core.models import AuditAction
 from throughgate.engines.names import phonetic_key, prefix_key
 
@@ -63,7 +63,7 @@ def _apply(instance: Any, data: dict[str, Any], allowed: list[str]) -> list[str]
 
 @transaction.atomic
 def create_person(actor: Any, data: dict[str, Any]) -> Person:
-    person = Person(created_by=actor if getattr(actor, "pk", None) else None)
+    person = Person(created_by=user_or_none(actor))
     _apply(person, data, PERSON_FIELDS)
     person.full_clean()
     person.save()
