@@ -21,6 +21,7 @@ from throughgate.engines import instruments as engine
 from throughgate.reports import charts
 
 from . import support
+from .access import case_for_change
 from .models import (
     Action,
     Agency,
@@ -45,14 +46,6 @@ from .support_forms import (
     OnwardReferralForm,
     OnwardStatusForm,
 )
-
-
-def _editable_case(request: HttpRequest, pk: int) -> Case:
-    case = get_visible_or_404(Case, request.user, pk=pk)
-    require_editable(case, request.user)
-    if not case.is_open:
-        raise PermissionDenied("This case is closed.")
-    return case
 
 
 def _editable_child(request: HttpRequest, model: Any, pk: int) -> Any:
@@ -198,7 +191,7 @@ def support_plan(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def needs_assess(request: HttpRequest, pk: int) -> HttpResponse:
-    case = _editable_case(request, pk)
+    case = case_for_change(request, pk)
     form = NeedsAssessmentForm(request.POST or None, case=case)
     return _form_page(
         request, case, form, "Needs assessment",
@@ -226,7 +219,7 @@ def need_update(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def action_new(request: HttpRequest, pk: int) -> HttpResponse:
-    case = _editable_case(request, pk)
+    case = case_for_change(request, pk)
     form = ActionForm(request.POST or None, case=case)
     return _form_page(
         request, case, form, "Add an action",
@@ -265,7 +258,7 @@ def _application_page(
 
 @require_http_methods(["GET", "POST"])
 def id_new(request: HttpRequest, pk: int) -> HttpResponse:
-    case = _editable_case(request, pk)
+    case = case_for_change(request, pk)
     return _application_page(
         request, case, IDApplicationForm, support.save_id_application, "Apply for ID"
     )
@@ -282,7 +275,7 @@ def id_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def bank_new(request: HttpRequest, pk: int) -> HttpResponse:
-    case = _editable_case(request, pk)
+    case = case_for_change(request, pk)
     return _application_page(
         request, case, BankApplicationForm, support.save_bank_application, "Open a bank account"
     )
@@ -299,7 +292,7 @@ def bank_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def onward_new(request: HttpRequest, pk: int) -> HttpResponse:
-    case = _editable_case(request, pk)
+    case = case_for_change(request, pk)
     form = OnwardReferralForm(request.POST or None, case=case)
     return _form_page(
         request, case, form, "Refer on to an agency",
@@ -352,7 +345,7 @@ def onward_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def instrument_new(request: HttpRequest, pk: int, key: str) -> HttpResponse:
-    case = _editable_case(request, pk)
+    case = case_for_change(request, pk)
     definition = InstrumentDefinition.objects.filter(key=key, active=True).first()
     if definition is None:
         raise Http404("No such questionnaire")

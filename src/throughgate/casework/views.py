@@ -26,6 +26,7 @@ from throughgate.people.models import LANGUAGE_SUGGESTIONS, Person
 from throughgate.people.search import possible_duplicates
 
 from . import actions, support_views
+from .access import case_for_change
 from .forms import (
     AcceptReferralForm,
     AssignMentorForm,
@@ -433,23 +434,9 @@ def _support_counts(case: Case) -> dict[str, int]:
     return counts
 
 
-def _case_for_change(request: HttpRequest, pk: int, manage: bool) -> Case:
-    case = get_visible_or_404(Case, request.user, pk=pk)
-    allowed = (
-        Case.objects.manageable_by(request.user)
-        if manage
-        else Case.objects.editable_by(request.user)
-    )
-    if not allowed.filter(pk=pk).exists():
-        raise PermissionDenied("You can see this case but not change it.")
-    if not case.is_open:
-        raise PermissionDenied("This case is closed.")
-    return case
-
-
 @require_http_methods(["GET", "POST"])
 def contact_new(request: HttpRequest, pk: int) -> HttpResponse:
-    case = _case_for_change(request, pk, manage=False)
+    case = case_for_change(request, pk, manage=False)
     form = ContactForm(request.POST or None, case=case)
     if request.method == "POST" and form.is_valid():
         data = {k: form.cleaned_data[k] for k in actions.CONTACT_FIELDS}
@@ -480,7 +467,7 @@ def _case_change_view(
     template_title: str,
     apply: Any,
 ) -> HttpResponse:
-    case = _case_for_change(request, pk, manage=True)
+    case = case_for_change(request, pk, manage=True)
     form = form_class(request.POST or None, case=case)
     if request.method == "POST" and form.is_valid():
         try:
@@ -509,7 +496,7 @@ def case_phase(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def case_mentor(request: HttpRequest, pk: int) -> HttpResponse:
-    case = _case_for_change(request, pk, manage=True)
+    case = case_for_change(request, pk, manage=True)
     if case.programme.uses_mentor_matching:
         context = mentor_views.mentor_choice(request, case.person, case.team_id, allow_none=False)
         form = context["match_form"]
