@@ -439,3 +439,22 @@ def test_a_borough_the_mentor_must_avoid_for_their_own_safety_excludes(
     make.make_mentor(mo, cara, cleared=[feltham], boroughs_to_avoid=["Southwark"])
     result = suggestions_for(waiting_in_feltham.person, waiting_in_feltham.team_id, TODAY())
     assert _excluded_reasons(result, mo) == ["must avoid Southwark for their own safety"]
+
+
+def test_accepting_a_batch_counts_the_places_its_own_proposals_take(mo, cara, team, programme):
+    make.make_mentor(mo, cara, capacity=2)
+    first, second = make.make_case(actor=cara), make.make_case(actor=cara)
+    batch = actions.propose_matches(cara, team.pk)
+    assert batch.proposals.filter(mentor=mo).count() == 2
+    mo.mentor_profile.capacity = 1  # a place went elsewhere since the batch ran
+    mo.mentor_profile.save(update_fields=["capacity"])
+    actions.record_conflict(cara, first.person, second.person, {
+        "kind": "rival_group", "source": "Police", "recorded_on": TODAY(),
+    })  # fmt: skip
+    with pytest.raises(ValidationError) as refused:
+        actions.accept_proposals(cara, batch, batch.proposals.values_list("pk", flat=True))
+    (problem,) = refused.value.messages
+    assert "no places free (1 of 1 taken)" in problem
+    assert "conflict with one of their current mentees" in problem
+    first.refresh_from_db()
+    assert first.mentor is None  # all or nothing

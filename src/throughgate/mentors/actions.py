@@ -7,6 +7,7 @@ the demo seeder and tests call these, never .save() on their own.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -420,6 +421,23 @@ def accept_proposals(actor: Any, batch: MatchBatch, proposal_ids: Iterable[int])
     if not proposals or len(proposals) != len(wanted):
         raise ValidationError("Choose proposals from this batch that are still open.")
     today = timezone.localdate()
+    # Lock the mentors before counting their places (see check_choice), then read the
+    # team, the young people and their conflicts once; places and mentees taken by the
+    # proposals accepted so far are added as we go.
+    MentorProfile.objects.select_for_update().filter(
+        user__in=[p.mentor_id for p in proposals]
+    ).count()
+    pool = matching.mentor_pool(batch.team_id, today)
+    by_person = {m.id: m for m in pool.mentors}
+    young = dict(
+        zip(
+            [p.case.person_id for p in proposals],
+            matching.young_people([p.case.person for p in proposals], today),
+            strict=True,
+        )
+    )
+    conflicts = matching.conflicts_for(list(young))
+    taken: dict[int, list[int]] = {}
     done = []
     problems = []
     for proposal in proposals:
@@ -427,21 +445,24 @@ def accept_proposals(actor: Any, batch: MatchBatch, proposal_ids: Iterable[int])
         if not case.is_open or case.mentor_id is not None:
             problems.append(f"{case.person}: the case has changed since the batch ran.")
             continue
-        # Lock the mentor before counting their places (see check_choice).
-        MentorProfile.objects.select_for_update().filter(user=proposal.mentor).first()
-        pool = matching.mentor_pool(batch.team_id, today)
-        profile = proposal.mentor.mentor_profile
-        mentor = next((m for m in pool.mentors if m.id == profile.person_id), None)
-        (young,) = matching.young_people([case.person], today)
-        reasons = (
-            engine.exclusions(mentor, young, matching.conflicts_for([case.person_id]))
-            if mentor
-            else None
-        )
-        if reasons is None or reasons:
-            why = _describe(reasons) if reasons else "no longer a mentor of this team"
-            problems.append(f"{case.person} with {proposal.mentor}: {why}.")
+        profile = getattr(proposal.mentor, "mentor_profile", None)
+        mentor = by_person.get(profile.person_id) if profile else None
+        if mentor is None:
+            problems.append(
+                f"{case.person} with {proposal.mentor}: no longer a mentor of this team."
+            )
             continue
+        given = taken.setdefault(mentor.id, [])
+        mentor = replace(
+            mentor,
+            caseload=mentor.caseload + len(given),
+            current_mentees=mentor.current_mentees | frozenset(given),
+        )
+        reasons = engine.exclusions(mentor, young[case.person_id], conflicts)
+        if reasons:
+            problems.append(f"{case.person} with {proposal.mentor}: {_describe(reasons)}.")
+            continue
+        given.append(case.person_id)
         casework_actions.assign_mentor(
             actor, case, proposal.mentor, how=AssignedHow.BATCH, cost=proposal.cost,
             reasons=proposal.reasons,
