@@ -332,6 +332,32 @@ def kaplan_meier(days: Sequence[int], reoffended: Sequence[bool]) -> tuple[KMPoi
 # --- the measures ----------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class PersonOutcome:
+    """One mature person's year, for analyses that need people rather than totals (the
+    impact evaluation)."""
+
+    person_id: str
+    offences: int  # proven reoffences
+    days_to_first: int | None  # None: no proven reoffence in the year
+    back_in_custody: bool
+
+
+def person_outcomes(
+    people: Iterable[Person], events: Iterable[Event], as_of: date
+) -> list[PersonOutcome]:
+    """The outcome of each *mature* person on `as_of`, in the order given; people not yet
+    mature are left out, as they are from the measures."""
+    by_id, events_of = _index(people, events)
+    out = []
+    for person in by_id.values():
+        if not is_mature(person.index_date, as_of):
+            continue
+        o = _outcome(person, events_of.get(person.person_id, []))
+        out.append(PersonOutcome(person.person_id, o.offences, o.days_to_first, o.back_in_custody))
+    return out
+
+
 def _measure(
     people: Sequence[Person], events_of: Mapping[str, list[Event]], as_of: date
 ) -> Measures:
