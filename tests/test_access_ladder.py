@@ -35,6 +35,7 @@ from throughgate.custody import actions as custody_actions
 from throughgate.custody.models import KEY_DATES, Establishment
 from throughgate.mentors import actions as mentor_actions
 from throughgate.outcomes import actions as outcome_actions
+from throughgate.outcomes.models import EvaluationRun
 from throughgate.people import actions as people_actions
 
 from . import make
@@ -79,6 +80,8 @@ VISIBLE_TO = {
     # The conflicts register and match batches: never shown to mentors.
     "conflict": frozenset({"cara", "sam", "ade"}),
     "batch": frozenset({"cara", "sam", "ade"}),
+    # Impact evaluations: aggregates, for the outcomes pages' users.
+    "evaluation": frozenset({"ade", "fay"}),
 }
 
 MISSING_PK = 987_654_321
@@ -177,6 +180,10 @@ LADDER = [
     Page("outcomes:dashboard", READ, frozenset({"ade", "fay"}), personal=False),
     Page("outcomes:baselines", FORM, frozenset({"ade"}), personal=False),
     Page("outcomes:jdl_export", READ, frozenset({"ade"})),
+    # The ladder's world has too few participants to evaluate: a valid POST is refused
+    # with the reason (400); tests/test_evaluation_web.py runs them to the end.
+    Page("outcomes:evaluation_new", FORM, frozenset({"ade", "fay"}), personal=False, posted=400),
+    Page("outcomes:evaluation", READ, frozenset({"ade", "fay"}), "evaluation", personal=False),
     Page("outcomes:event_new", FORM, HOLDERS, "person", kwarg="person_pk"),
     Page("outcomes:event_edit", FORM, HOLDERS, "reoffending"),
     # Mentors, their vetting and licence conditions, conflicts and matching.
@@ -406,6 +413,13 @@ def build_world() -> World:
             },
         ),  # fmt: skip
         "agency": agency,
+        "evaluation": EvaluationRun.objects.create(
+            programme=mo_case.programme,
+            pool_source="file",
+            pool_name="pool.csv",
+            as_of=timezone.localdate(),
+            report={},
+        ),  # fmt: skip
         "reoffending": outcome_actions.record_event(
             cara,
             mo_case.person,
@@ -613,6 +627,9 @@ def valid_post(page: Page, world: World, objects: dict[str, Any]) -> dict[str, A
     if page.name == "outcomes:baselines":
         return {"label": "Young adults (18-20)", "period": "2023", "rate": "41.0",
                 "source": "MoJ", "active": "on"}  # fmt: skip
+    if page.name == "outcomes:evaluation_new":
+        return {"programme": case.programme_id, "pool_source": "own", "k": "1",
+                "covariates": ["age_at_index", "gender"], "caliper": "0.2"}  # fmt: skip
     if page.name in ("outcomes:event_new", "outcomes:event_edit"):
         return {"disposal_type": "conviction", "source": "probation",
                 "offence_date": (today - timedelta(days=40)).isoformat(),

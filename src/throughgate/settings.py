@@ -24,6 +24,8 @@ Variables (see docs/deployment.md):
   SMALL_NUMBER_THRESHOLD  counts below this are hidden ("[c]") in aggregate reports (default 5)
   SUPERVISION_INTERVAL_DAYS  a mentor not supervised within this many days is not
                      offered for new matches (default 42)
+  EVALUATION_MIN_PARTICIPANTS  an impact evaluation with fewer matched participants
+                     is refused (default 60, the Justice Data Lab's minimum)
   STATIC_ROOT        folder for collectstatic, if a separate web server serves /static/
 """
 
@@ -341,4 +343,6 @@ LOGGING = {
 SMALL_NUMBER_THRESHOLD = env_int("SMALL_NUMBER_THRESHOLD", 5, minimum=1)
 # A mentor not supervised within this many days is not offered for new matches.
 SUPERVISION_INTERVAL_DAYS = env_int("SUPERVISION_INTERVAL_DAYS", 42, minimum=1)
+# An impact evaluation with fewer (matched) participants than this is refused.
+EVALUATION_MIN_PARTICIPANTS = env_int("EVALUATION_MIN_PARTICIPANTS", 60, minimum=1)
 FORM_RENDERER = "throughgate.core.forms.Renderer"

@@ -153,3 +153,44 @@ class NationalBaseline(models.Model):
     def clean(self) -> None:
         if self.rate is not None and not 0 <= self.rate <= 100:
             raise ValidationError({"rate": "A rate is between 0 and 100 per cent."})
+
+
+class PoolSource(models.TextChoices):
+    OWN = "own", "People referred to the programme but not supported"
+    FILE = "file", "A comparison file (CSV or Parquet)"
+
+
+class EvaluationRun(models.Model):
+    """A finished impact evaluation: its settings and its report, aggregates only. The
+    data it was computed from is not kept (an uploaded file is read and discarded); a run
+    that was refused is not stored at all."""
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    run_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    programme = models.ForeignKey(
+        "casework.Programme", on_delete=models.PROTECT, related_name="evaluations"
+    )
+    pool_source = models.CharField("comparison pool", max_length=10, choices=PoolSource.choices)
+    pool_name = models.CharField("comparison pool", max_length=200)
+    as_of = models.DateField("as of")
+    index_from = models.DateField("index dates from", null=True, blank=True)
+    index_to = models.DateField("index dates to", null=True, blank=True)
+    parameters = models.JSONField(default=dict)
+    report = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Impact evaluation of {self.programme} ({self.created_at:%d/%m/%Y})"
+
+    @property
+    def headline(self) -> dict[str, Any]:
+        return self.report.get("headline", {})
+
+    @property
+    def headline_difference(self) -> str:
+        estimate = self.headline.get("estimate")
+        return "" if estimate is None else f"{100 * estimate:+.1f} points"

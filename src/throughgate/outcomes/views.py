@@ -1,5 +1,5 @@
-"""The outcomes dashboard (aggregates, small numbers suppressed) and reoffending events
-on a person's record."""
+"""The outcomes dashboard (aggregates, small numbers suppressed), impact evaluations, and
+reoffending events on a person's record."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -25,10 +25,16 @@ from throughgate.engines.disclosure import HIDDEN, suppress_row
 from throughgate.people.models import Person
 from throughgate.reports import charts
 
-from . import actions, jdl
+from . import actions, evaluation, jdl
 from .cohort import GROUPINGS, events_for, participants
-from .forms import BaselineForm, CohortFilterForm, JDLExportForm, ReoffendingEventForm
-from .models import NationalBaseline, ReoffendingEvent
+from .forms import (
+    BaselineForm,
+    CohortFilterForm,
+    EvaluationForm,
+    JDLExportForm,
+    ReoffendingEventForm,
+)
+from .models import EvaluationRun, NationalBaseline, ReoffendingEvent
 
 
 def may_see_outcomes(user: Any) -> bool:
@@ -139,6 +145,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             else None,
             "km_table": overall.km[:: max(1, len(overall.km) // 12)] if not total.hidden else [],
             "can_edit_baselines": roles.is_admin(request.user),
+            "runs": EvaluationRun.objects.select_related("programme")[:5],
         },
     )
 
@@ -246,4 +253,142 @@ def jdl_export(request: HttpRequest) -> HttpResponse:
         "outcomes/jdl.html",
         {"form": form, "submission": submission, "minimum": jdl.MINIMUM},
         status=400 if form.errors else 200,
+    )
+
+
+# --- impact evaluation -------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@only_for(may_see_outcomes)
+def evaluation_new(request: HttpRequest) -> HttpResponse:
+    """Run an impact evaluation: the programme's participants against a matched group from
+    its own referred-but-not-supported people or an uploaded file."""
+    form = EvaluationForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            run = actions.run_evaluation(request.user, form.cleaned_data)
+        except ValidationError as exc:
+            attach_errors(form, exc)
+        else:
+            messages.success(request, "Evaluation finished.")
+            return redirect("outcomes:evaluation", pk=run.pk)
+    return render(
+        request,
+        "outcomes/evaluation_new.html",
+        {
+            "form": form,
+            "numeric": evaluation.NUMERIC,
+            "categorical": evaluation.CATEGORICAL,
+            "outcome_columns": evaluation.OUTCOMES,
+            "minimum": settings.EVALUATION_MIN_PARTICIPANTS,
+            "runs": EvaluationRun.objects.select_related("programme", "run_by")[:10],
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+CHECKPOINT_DAYS = (30, 90, 180, 270, 365)
+MEASURES = (  # report key, name, how a value reads, how a difference reads
+    ("headline", "One-year proven reoffending rate",
+     lambda v: f"{100 * v:.1f}%", lambda v: f"{100 * v:+.1f} points"),
+    ("frequency", "Proven reoffences per person",
+     lambda v: f"{v:.2f}", lambda v: f"{v:+.2f}"),
+    ("days_to_first", "Days to first proven reoffence (reoffenders)",
+     lambda v: f"{v:.0f}", lambda v: f"{v:+.0f} days"),
+)  # fmt: skip
+
+
+def covariate_label(name: str) -> str:
+    """ "prior_offences" -> "Proven offences before the index date"; a dummy
+    "ethnic_group=black" -> "Ethnic group: black"."""
+    column, _, level = name.partition("=")
+    label = {**evaluation.NUMERIC, **evaluation.CATEGORICAL}.get(column, column)
+    if level:
+        return f"{label.split(' (')[0]}: {level.replace('_', ' ')}"
+    return label.split(" (")[0]
+
+
+def _measure_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """The report's measures as the table shows them, each value already worded."""
+    rows = []
+    for key, name, value, diff in MEASURES:
+        section = report.get(key) or {}
+        if "estimate" not in section:
+            rows.append({"name": name, "not_shown": section.get("not_shown", "Not available.")})
+            continue
+        p = section["p_value"]
+        rows.append(
+            {
+                "name": name,
+                "treated": value(section["treated_mean"]),
+                "comparison": value(section["comparison_mean"]),
+                "difference": diff(section["estimate"]),
+                "interval": f"{diff(section['ci_low'])} to {diff(section['ci_high'])}",
+                "p_value": "< 0.001" if p < 0.001 else f"{p:.3f}",
+                "significant": "Yes" if section["significant"] else "No",
+                "statement": section.get("statement", ""),
+            }
+        )
+    return rows
+
+
+def _survival_chart(survival: dict[str, list[list[float]]]) -> Any:
+    lowest = min(s for curve in survival.values() for _day, s in curve)
+    return charts.step_chart(
+        "Per cent not proven to have reoffended, by days since the index date",
+        [("Participants", survival["treated"]),
+         ("Matched comparison group", survival["comparison"])],
+        x_max=365,
+        y_min=max(0, 10 * int((lowest - 5) // 10)),
+        y_max=100,
+        x_label="Days since the index date",
+        chart_id="survival-chart",
+    )  # fmt: skip
+
+
+@require_GET
+@only_for(may_see_outcomes)
+def evaluation_report(request: HttpRequest, pk: int) -> HttpResponse:
+    """A stored evaluation, laid out like a Justice Data Lab report."""
+    from throughgate.engines.evaluation_report import survival_at
+
+    run = get_object_or_404(EvaluationRun.objects.select_related("programme", "run_by"), pk=pk)
+    report = run.report
+    balance = [{**b, "label": covariate_label(b["covariate"])} for b in report.get("balance", [])]
+    threshold = run.parameters.get("max_smd_after", 0.1)
+    survival = report.get("survival")
+    return render(
+        request,
+        "outcomes/evaluation.html",
+        {
+            "run": run,
+            "sizes": report.get("sizes", {}),
+            "headline": report.get("headline", {}),
+            "measures": _measure_rows(report),
+            "matched_on": [covariate_label(c) for c in run.parameters.get("covariates", [])],
+            "exact_on": [covariate_label(c) for c in run.parameters.get("exact", [])],
+            "balance": balance,
+            "threshold": threshold,
+            "love_plot": charts.love_plot(
+                "Balance: how far apart the groups are on each covariate (absolute "
+                "standardised mean difference), before and after matching",
+                [(b["label"], b["smd_before"], b["smd_after"]) for b in balance],
+                threshold=threshold,
+                chart_id="love-plot",
+            )
+            if balance
+            else None,
+            "survival_chart": _survival_chart(survival) if survival else None,
+            "checkpoints": [
+                (
+                    day,
+                    survival_at(survival["treated"], day),
+                    survival_at(survival["comparison"], day),
+                )
+                for day in CHECKPOINT_DAYS
+            ]  # fmt: skip
+            if survival
+            else [],
+        },
     )
