@@ -94,6 +94,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     except DemoDataError as exc:
         print(f"throughgate: {exc}", file=sys.stderr)
         return 1
+    from throughgate.demo.evaluation import write_comparison_pool
+
+    print(f"\nA made-up national comparison pool to try the impact evaluation with (Outcomes,"
+          f" Run an impact evaluation): {write_comparison_pool()}")  # fmt: skip
     print(f"\nDemo log-ins (password for all: {DEMO_PASSWORD}):")
     for username, _first, _last, role_label, _team in DEMO_USERS:
         print(f"  {username:<6} {role_label}")

@@ -3615,6 +3615,9 @@ def seed(progress: bool = True, scale: float = 1.0) -> dict[str, int]:
         set_up_mentors(seeder)
         set_up_support(seeder)
         set_up_outcomes(seeder)
+        from .evaluation import set_up_evaluation  # imports this module
+
+        set_up_evaluation(seeder)
         found = counts()
         audit.record(
             None,
