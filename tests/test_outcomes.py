@@ -190,3 +190,15 @@ def test_the_jdl_submission_needs_60_participants_with_identifiers(cara, mo, ade
     assert rows[0].startswith("Surname,Forename,Date of birth,Gender,Index date")
     assert len(rows) == 62
     assert AuditEvent.objects.filter(action=AuditAction.EXPORT, object_type="outcomes.jdl").exists()
+
+
+def test_rates_break_down_by_release_quarter(cara, mo, ade, login):
+    for i in range(6):
+        case = released_case(cara, mo, 600, forename=f"Q{i}")
+        if i < 3:
+            convicted(cara, case.person, 500, 450)
+    index = TODAY() - timedelta(days=600)
+    quarter = f"{index.year} Q{(index.month - 1) // 3 + 1}"
+    page = login(ade).get(reverse("outcomes:dashboard"), {"group_by": "quarter"}).content
+    assert f'<th scope="row">{quarter}</th><td>6</td>' in page.decode()
+    assert "Quarter of index date" in page.decode()

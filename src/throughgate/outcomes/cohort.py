@@ -19,6 +19,7 @@ from .models import ReoffendingEvent
 
 GROUPINGS = {
     "year": "Year of index date",
+    "quarter": "Quarter of index date",
     "programme": "Programme",
     "age_band": "Age at index date",
     "gender": "Gender",
@@ -61,6 +62,7 @@ def participants(cases=None) -> list[engine.Person]:  # type: ignore[no-untyped-
                 index_date=index,
                 groups={
                     "year": str(index.year),
+                    "quarter": f"{index.year} Q{(index.month - 1) // 3 + 1}",
                     "programme": case.programme.name,
                     "age_band": engine.age_band(max(person.age_on(index), 10)),
                     "gender": person.get_gender_display(),
