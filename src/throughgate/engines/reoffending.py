@@ -295,7 +295,12 @@ def wilson_interval(count: int, n: int) -> tuple[float, float]:
     from statsmodels.stats.proportion import proportion_confint  # type: ignore[import-untyped]
 
     low, high = proportion_confint(count, n, alpha=0.05, method="wilson")
-    return float(low), float(high)
+    # The formula can miss 0 or 1 by a rounding error (2.8e-17 for 0 of 7): the
+    # interval must hold its own estimate, exactly.
+    rate = count / n
+    return (0.0 if count == 0 else min(float(low), rate)), (
+        1.0 if count == n else max(float(high), rate)
+    )
 
 
 def kaplan_meier(days: Sequence[int], reoffended: Sequence[bool]) -> tuple[KMPoint, ...]:
