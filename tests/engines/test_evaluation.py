@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from throughgate.engines import evaluation as engine
 from throughgate.engines.evaluation import (
     EvaluationRefused,
     EvaluationSpec,
@@ -151,6 +152,90 @@ def test_the_propensity_fit_equals_statsmodels_logit():
     assert np.allclose(fit_propensity(x, y), expected, rtol=0, atol=1e-6)
 
 
+def big_pool(seed=21, n_treated=600, n_pool=120_000):
+    """A design with a constant, three covariates and a dummy: big enough for the warm start."""
+    rng = np.random.default_rng(seed)
+    n = n_treated + n_pool
+    x = np.column_stack([np.ones(n), rng.normal(size=(n, 3)), rng.integers(0, 2, n)])
+    x[:n_treated, 1:4] += [0.6, -0.4, 0.2]  # participants differ from the pool
+    y = np.r_[np.ones(n_treated), np.zeros(n_pool)]
+    return x, y
+
+
+def plain_fit(x, y):
+    """Newton from the intercept-only start on every row: the fit without the warm start."""
+    beta = engine._newton(x, y, engine._cold_start(x.shape[1], y), 1e-10, 50)
+    assert beta is not None
+    return beta
+
+
+def test_the_warm_started_fit_reaches_the_same_estimate_as_the_plain_fit():
+    x, y = big_pool()
+    sample = engine._subsample(y)
+    assert sample is not None  # large enough: the warm start is used
+    assert y[sample.rows].sum() == y.sum() and len(sample.rows) < len(y) / 4
+    warm = fit_propensity(x, y)
+    assert np.allclose(warm, plain_fit(x, y), rtol=0, atol=1e-6)
+    # A fixed seed: the same data always give the same start, and so the same answer.
+    np.random.seed(1)
+    assert np.array_equal(fit_propensity(x, y), warm)
+
+
+def test_the_warm_start_falls_back_when_its_subsample_misses_a_rare_category():
+    # A dummy held by 30 participants and by 3,000 pool members the subsample does not
+    # draw: on the subsample it predicts taking part perfectly, so that fit runs off
+    # (or stops with the probabilities rounded to 1) and the start is useless. Newton
+    # from it fails on the full data and the fit starts cold instead: same answer.
+    x, y = big_pool(seed=22)
+    x[:, 4] = 0.0
+    sample = engine._subsample(y)
+    drawn = np.zeros(len(y), bool)
+    drawn[sample.rows] = True
+    x[np.flatnonzero(~drawn)[:3_000], 4] = 1.0
+    x[:30, 4] = 1.0
+    y_sample = y[sample.rows]
+    x_sample = engine._take_rows(x, sample.rows)
+    start = engine._newton(x_sample, y_sample, engine._cold_start(5, y_sample), 1e-4, 15)
+    assert start is None or start[4] > 20  # the true coefficient is about 0.7
+    assert np.allclose(fit_propensity(x, y), plain_fit(x, y), rtol=0, atol=1e-6)
+
+
+def test_a_column_constant_in_the_subsample_is_checked_on_every_row():
+    x, y = big_pool(seed=23)
+    drawn = np.zeros(len(y), bool)
+    sample = engine._subsample(y)
+    drawn[sample.rows] = True
+    x[:, 4] = 0.0
+    x[np.flatnonzero(~drawn)[:50], 4] = 1.0  # varies, but only outside the subsample
+    x_sample = engine._take_rows(x, sample.rows)
+    engine._check_rank(x, ["a", "b", "c", "d"], x_sample)  # no refusal
+    x[:, 4] = 1.0  # constant everywhere now
+    with pytest.raises(EvaluationRefused, match="d has the same value for everyone"):
+        engine._check_rank(x, ["a", "b", "c", "d"], engine._take_rows(x, sample.rows))
+
+
+def test_the_fit_does_not_depend_on_the_number_of_threads(monkeypatch):
+    x, y = big_pool(seed=24)
+    threaded = fit_propensity(x, y)
+    monkeypatch.setattr(engine, "_workers", lambda: None)
+    assert np.array_equal(fit_propensity(x, y), threaded)
+
+
+def test_a_category_is_one_level_whether_it_is_text_a_number_or_categorical():
+    treated, pool, _ = population(seed=7, n=6_000)
+    codes = {"acquisitive": 1, "drugs": 2, "violence": 3}
+    as_text = evaluate(
+        treated.assign(offence=treated["offence"].map(codes).astype(str)),
+        pool.assign(offence=pool["offence"].map(codes).astype(str)), SPEC,
+    )  # fmt: skip
+    mixed = evaluate(
+        treated.assign(offence=treated["offence"].map(codes)),  # whole numbers
+        pool.assign(offence=pool["offence"].map(codes).astype(str).astype("category")), SPEC,
+    )  # fmt: skip
+    assert mixed == as_text
+    assert [b.covariate for b in mixed.balance][2:] == ["offence=2", "offence=3"]
+
+
 def test_the_model_uses_covariates_and_dummies_dropping_the_first_level():
     from statsmodels.discrete.discrete_model import Logit
 
@@ -191,6 +276,15 @@ def test_no_match_crosses_a_stratum_or_goes_beyond_the_caliper():
     for i in np.flatnonzero(~m.treated_matched):  # nobody within reach was overlooked
         same = p_stratum == t_stratum[i]
         assert np.abs(p_logit[same] - t_logit[i]).min() > 0.01
+
+
+def test_with_every_participant_trimmed_nobody_is_matched():
+    # All trimmed (NaN), or no participant's stratum in the pool: no matches, no error.
+    nan = np.full(3, np.nan)
+    for t_logit, t_stratum in ((nan, np.zeros(3, int)), (np.zeros(3), np.full(3, 7))):
+        m = match(t_logit, t_stratum, np.array([0.0, 1.0]), np.zeros(2, int), 1, 0.5)
+        assert not m.treated_matched.any() and not m.pool_weight.any()
+        assert len(m.pairs_treated) == len(m.pairs_pool) == 0
 
 
 def test_the_nearest_pool_member_in_another_stratum_is_passed_over():

@@ -71,6 +71,17 @@ class _Columns:
 
 def read_table(path: str | Path, spec: EvaluationSpec) -> pd.DataFrame:
     """The spec's columns of one file, every cell checked; CSV or Parquet by suffix."""
+    frame = _read_checked(path, spec)
+    for column in _Columns.of(spec).text:
+        if isinstance(frame[column].dtype, pd.CategoricalDtype):
+            frame[column] = frame[column].astype(str)
+    return frame
+
+
+def _read_checked(path: str | Path, spec: EvaluationSpec) -> pd.DataFrame:
+    """As `read_table`, but a Parquet file's text columns stay categorical (the stripped
+    text of each distinct value, and a code per row): the engine hashes a few codes
+    instead of millions of strings. `evaluate_files` reads this way."""
     name = str(path)
     if Path(path).is_dir():
         raise EvaluationFileError(f"{name}: is a folder, not a file")
@@ -179,6 +190,7 @@ def _csv_row(path: str | Path, position: int) -> int:
 def _read_parquet(path: str | Path, columns: _Columns) -> pd.DataFrame:
     name = str(path)
     try:
+        import pyarrow as pa  # type: ignore[import-untyped]
         import pyarrow.parquet as pq  # type: ignore[import-untyped]
     except ImportError:  # pragma: no cover - depends on the installation
         raise EvaluationFileError(
@@ -187,14 +199,27 @@ def _read_parquet(path: str | Path, columns: _Columns) -> pd.DataFrame:
     try:
         schema = pq.read_schema(path)
         _missing_columns(name, schema.names, columns.all, "")
-        frame = pq.read_table(path, columns=list(columns.all)).to_pandas()
+        # Text columns are read as dictionaries (each distinct value once, and a code per
+        # row), which pandas turns into categoricals, without making millions of strings.
+        text = [
+            c for c in columns.text
+            if pa.types.is_string(schema.field(c).type)
+            or pa.types.is_large_string(schema.field(c).type)
+        ]  # fmt: skip
+        table = pq.read_table(path, columns=list(columns.all), read_dictionary=text)
+        frame = table.to_pandas(split_blocks=True, self_destruct=True)
+        del table
+        # Hand Arrow's freed buffers back to the system at once (its allocator would keep
+        # them for seconds): the model matrix built next can then reuse those pages.
+        pa.default_memory_pool().release_unused()
     except EvaluationFileError:
         raise
     except Exception as exc:  # pyarrow raises several types for a damaged file
         raise EvaluationFileError(f"{name}: not a readable Parquet file ({exc})") from None
     for column in columns.text:
-        text = frame[column]
-        frame[column] = text.where(text.isna(), text.astype(str))
+        values = frame[column]
+        if not isinstance(values.dtype, pd.CategoricalDtype):
+            frame[column] = values.where(values.isna(), values.astype(str))
     return frame
 
 
@@ -220,7 +245,12 @@ def _check_cells(
         if series.dtype == bool:
             frame[column] = series.astype(float)
             continue
-        values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        if series.dtype == np.float64:  # as Parquet files and pandas usually give them
+            values = series.to_numpy()
+            converted = False
+        else:
+            values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+            converted = True
         bad = ~np.isfinite(values)
         if bad.any():
             position = int(np.flatnonzero(bad)[0])
@@ -239,13 +269,39 @@ def _check_cells(
                     f'"{str(series.iloc[position]).strip()}" is not {need} '
                     f"(the outcome is {spec.outcome_type})",
                 )
-        frame[column] = values
+        if converted:
+            frame[column] = values
     for column in columns.text:
         text = frame[column]
+        if isinstance(text.dtype, pd.CategoricalDtype):
+            stripped, blank = _stripped_categories(text)
+            if blank is not None:
+                raise error(blank, column, "is empty")
+            frame[column] = stripped
+            continue
         empty = (text.isna() | (text.astype(str).str.strip() == "")).to_numpy()
         if empty.any():
             raise error(int(np.flatnonzero(empty)[0]), column, "is empty")
         frame[column] = text.astype(str).str.strip()
+
+
+def _stripped_categories(text: pd.Series) -> tuple[pd.Categorical, int | None]:
+    """A categorical column checked and stripped as the text it stands for, looking at each
+    distinct value once: (the stripped column, the position of the first missing or blank
+    row or None). Values equal once stripped become one category."""
+    codes = text.cat.codes.to_numpy()
+    categories = text.cat.categories
+    text_categories = categories.dtype.kind != "O" and pd.api.types.is_string_dtype(categories)
+    names = categories.tolist() if text_categories else categories.astype(str).tolist()
+    labels = [name.strip() for name in names]
+    if text_categories and labels == names and "" not in labels and codes.min(initial=0) >= 0:
+        return text.array, None  # already clean: the usual case, with no pass over the rows
+    unique, renumber = np.unique(np.array(labels, dtype=object), return_inverse=True)
+    blank = np.r_[np.array(labels) == "", True][codes]  # the last entry is code -1: missing
+    stripped = pd.Categorical.from_codes(
+        np.where(blank, -1, renumber[codes]), categories=pd.Index(unique, dtype=str)
+    )
+    return stripped, int(np.flatnonzero(blank)[0]) if blank.any() else None
 
 
 # --- the evaluation ---------------------------------------------------------------------
@@ -260,8 +316,8 @@ def evaluate_files(
     """
     from tqdm import tqdm  # type: ignore[import-untyped]
 
-    treated_frame = read_table(treated, spec)
-    pool_frame = read_table(pool, spec)
+    treated_frame = _read_checked(treated, spec)
+    pool_frame = _read_checked(pool, spec)
     show = sys.stderr.isatty() and len(pool_frame) > PROGRESS_OVER if progress is None else progress
     with tqdm(
         total=len(STEPS), initial=1, file=sys.stderr, disable=not show, leave=False, unit="step"
