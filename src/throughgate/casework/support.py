@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from throughgate.core import audit
 from throughgate.core.actions import reject_unknown_fields, user_or_none
+from throughgate.core.concurrency import check_version, version_of
 from throughgate.core.models import AuditAction
 from throughgate.engines import instruments as engine
 
@@ -130,7 +131,19 @@ def assess_needs(
 
 
 @transaction.atomic
-def update_need(actor: Any, need: Need, data: Mapping[str, Any], note: str, on: date) -> Need:
+def update_need(
+    actor: Any,
+    need: Need,
+    data: Mapping[str, Any],
+    note: str,
+    on: date,
+    *,
+    version: str | None = None,
+) -> Need:
+    """Change a need and add to its history. `version` is the need's version when the
+    form was opened (core.concurrency). A note alone overwrites nothing, so it is kept
+    even if the need changed meanwhile — unless it is the very update this user just
+    made from the same form (a double-click), which is not written twice."""
     reject_unknown_fields(data, NEED_FIELDS)
     locked = Need.objects.select_for_update().select_related("case").get(pk=need.pk)
     _open_case(locked.case)
@@ -140,6 +153,16 @@ def update_need(actor: Any, need: Need, data: Mapping[str, Any], note: str, on: 
         raise ValidationError(
             {"on": f"The last update was on {last:%d/%m/%Y}; date this one on or after it."}
         )
+    if any(f in data and getattr(locked, f) != data[f] for f in NEED_FIELDS):
+        check_version(locked, version, actor)
+    elif version is not None and version != version_of(locked):
+        latest = locked.updates.order_by("-id").first()
+        if latest and (latest.on, latest.note, latest.recorded_by_id) == (
+            on,
+            note.strip(),
+            getattr(user_or_none(actor), "pk", None),
+        ):
+            return locked
     _apply_need(actor, locked, data, on, note.strip(), created=False)
     return locked
 
@@ -195,27 +218,52 @@ def _save_application(actor: Any, record: Any, data: Mapping[str, Any], created:
     return record
 
 
+def _changes_application(
+    actor: Any, locked: Any, data: Mapping[str, Any], version: str | None
+) -> bool:
+    """Whether saving `data` would change the application; refused if it would and the
+    application changed since the form was opened (core.concurrency)."""
+    if not any(getattr(locked, k) != v for k, v in data.items()):
+        return False
+    check_version(locked, version, actor)
+    return True
+
+
 @transaction.atomic
 def save_id_application(
-    actor: Any, case: Case, data: Mapping[str, Any], application: IDApplication | None = None
+    actor: Any,
+    case: Case,
+    data: Mapping[str, Any],
+    application: IDApplication | None = None,
+    *,
+    version: str | None = None,
 ) -> IDApplication:
     reject_unknown_fields(data, ID_FIELDS)
     _open_case(case)
     if application is None:
         return _save_application(actor, IDApplication(case=case), data, created=True)
     locked = IDApplication.objects.select_for_update().get(pk=application.pk, case=case)
+    if not _changes_application(actor, locked, data, version):
+        return locked  # nothing to save or audit (e.g. the second click of a double-click)
     return _save_application(actor, locked, data, created=False)
 
 
 @transaction.atomic
 def save_bank_application(
-    actor: Any, case: Case, data: Mapping[str, Any], application: BankApplication | None = None
+    actor: Any,
+    case: Case,
+    data: Mapping[str, Any],
+    application: BankApplication | None = None,
+    *,
+    version: str | None = None,
 ) -> BankApplication:
     reject_unknown_fields(data, BANK_FIELDS)
     _open_case(case)
     if application is None:
         return _save_application(actor, BankApplication(case=case), data, created=True)
     locked = BankApplication.objects.select_for_update().get(pk=application.pk, case=case)
+    if not _changes_application(actor, locked, data, version):
+        return locked  # nothing to save or audit (e.g. the second click of a double-click)
     return _save_application(actor, locked, data, created=False)
 
 

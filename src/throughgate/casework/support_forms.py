@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
+from throughgate.core.concurrency import VersionedFormMixin
 from throughgate.core.forms import DateInput
 
 from .models import (
@@ -79,7 +80,7 @@ class NeedsAssessmentForm(forms.Form):
         }
 
 
-class NeedUpdateForm(forms.ModelForm):
+class NeedUpdateForm(VersionedFormMixin, forms.ModelForm):
     on = forms.DateField(label="Date", widget=DateInput())
     note = forms.CharField(label="What has changed", required=False, max_length=500)
 
@@ -110,7 +111,7 @@ class ActionForm(forms.ModelForm):
         pass
 
 
-class IDApplicationForm(forms.ModelForm):
+class IDApplicationForm(VersionedFormMixin, forms.ModelForm):
     class Meta:
         model = IDApplication
         fields = ["id_type", "status", "submitted_on", "cost", "paid_by", "received_on", "notes"]
@@ -120,7 +121,7 @@ class IDApplicationForm(forms.ModelForm):
         pass
 
 
-class BankApplicationForm(forms.ModelForm):
+class BankApplicationForm(VersionedFormMixin, forms.ModelForm):
     class Meta:
         model = BankApplication
         fields = ["bank", "outcome", "submitted_on", "response_on", "notes"]

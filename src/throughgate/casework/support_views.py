@@ -208,8 +208,9 @@ def need_update(request: HttpRequest, pk: int) -> HttpResponse:
     def save() -> None:
         data = {f: form.cleaned_data[f] for f in support.NEED_FIELDS}
         support.update_need(
-            request.user, need, data, form.cleaned_data["note"], form.cleaned_data["on"]
-        )
+            request.user, need, data, form.cleaned_data["note"], form.cleaned_data["on"],
+            version=form.opened_version,
+        )  # fmt: skip
 
     return _form_page(
         request, need.case, form, f"Update: {need.get_pathway_display()}", save, "Need updated.",
@@ -251,7 +252,7 @@ def _application_page(
     return _form_page(
         request, case, form, title,
         lambda: save(request.user, case, {f: form.cleaned_data[f] for f in form.Meta.fields},
-                     record),
+                     record, version=form.opened_version),
         "Saved.",
     )  # fmt: skip
 

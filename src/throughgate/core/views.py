@@ -11,6 +11,8 @@ from django.core.paginator import Page, Paginator
 from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 
+from .concurrency import StaleRecord, VersionedFormMixin
+
 
 def only_for(check: Callable[[Any], bool]) -> Callable:
     """A page some roles cannot use at all answers 404, as for a hidden record."""
@@ -33,8 +35,16 @@ def attach_errors(form: Form, error: ValidationError, *more_forms: Form) -> None
 
     A page with several forms passes them all: each message goes once, to the form
     holding its field, and a message with no such field to the top of the first form.
+
+    When the record changed after the form was opened (core.concurrency), the form's
+    hidden version moves on to the record's current one, so that saving again — after
+    checking — keeps the user's values.
     """
     forms = [form, *more_forms]
+    if isinstance(error, StaleRecord):
+        for each in forms:
+            if isinstance(each, VersionedFormMixin):
+                each.refresh_version(error.current_version)
     by_field = error.message_dict if hasattr(error, "error_dict") else {None: error.messages}
     for field, messages in by_field.items():
         holder = next((f for f in forms if field in f.fields), None)

@@ -22,6 +22,7 @@ from throughgate.casework import actions as casework_actions
 from throughgate.casework.models import Case, Phase, ProgrammeKind
 from throughgate.core import audit
 from throughgate.core.actions import reject_unknown_fields, user_or_none
+from throughgate.core.concurrency import check_version
 from throughgate.core.models import AuditAction
 from throughgate.engines.release import ExpectedRelease, KeyDates, expected_release
 from throughgate.people.models import Person
@@ -201,11 +202,14 @@ def update_key_dates(
     episode: CustodyEpisode,
     changes: dict[str, Any],
     reason: str,
+    *,
+    version: str | None = None,
 ) -> list[str]:
     """Change key dates (and the sentence type); returns the names that changed.
 
     A reason is required: release dates move for reasons coordinators must be able
-    to see later (HDC approved, parole directed, added days, recall).
+    to see later (HDC approved, parole directed, added days, recall). `version` is the
+    episode's version when the form was opened (core.concurrency).
     """
     allowed = {*KEY_DATES, "sentence_type"}
     reject_unknown_fields(changes, allowed)
@@ -216,6 +220,7 @@ def update_key_dates(
     changed = [name for name in allowed if getattr(locked, name) != before[name]]
     if not changed:
         return []
+    check_version(locked, version, actor)
     if not reason.strip():
         raise ValidationError({"reason": "Say why the dates changed."})
     locked.full_clean()
@@ -324,7 +329,10 @@ def create_release_plan(actor: Any, case: Case, episode: CustodyEpisode) -> Rele
 
 
 @transaction.atomic
-def update_plan_item(actor: Any, item: PlanItem, data: dict[str, Any]) -> list[str]:
+def update_plan_item(
+    actor: Any, item: PlanItem, data: dict[str, Any], *, version: str | None = None
+) -> list[str]:
+    """Change one item of a release-day plan; `version` as in core.concurrency."""
     reject_unknown_fields(data, PLAN_ITEM_FIELDS)
     locked = PlanItem.objects.select_for_update().select_related("plan__case").get(pk=item.pk)
     before = {name: getattr(locked, name) for name in PLAN_ITEM_FIELDS}
@@ -337,6 +345,7 @@ def update_plan_item(actor: Any, item: PlanItem, data: dict[str, Any]) -> list[s
     changed = [name for name in PLAN_ITEM_FIELDS if getattr(locked, name) != before[name]]
     if not changed:
         return []
+    check_version(locked, version, actor)
     if "status" in changed:
         locked.completed_on = timezone.localdate() if locked.status == ItemStatus.DONE else None
         changed.append("completed_on")

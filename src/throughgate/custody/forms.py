@@ -6,6 +6,7 @@ from django import forms
 from django.utils import timezone
 
 from throughgate.accounts import roles
+from throughgate.core.concurrency import VersionedFormMixin
 from throughgate.core.forms import DateInput, DateTimeInput
 from throughgate.people.models import BOROUGH_CHOICES
 
@@ -31,7 +32,7 @@ class CustodyEpisodeForm(forms.ModelForm):
         _establishment_field(self, "establishment")
 
 
-class KeyDatesForm(forms.ModelForm):
+class KeyDatesForm(VersionedFormMixin, forms.ModelForm):
     reason = forms.CharField(
         label="Why are the dates changing?",
         max_length=300,
@@ -62,7 +63,7 @@ class ReleaseForm(forms.Form):
         self.initial.setdefault("released_on", timezone.localdate())
 
 
-class PlanItemForm(forms.ModelForm):
+class PlanItemForm(VersionedFormMixin, forms.ModelForm):
     class Meta:
         model = PlanItem
         fields = [

@@ -105,7 +105,11 @@ def episode_dates(request: HttpRequest, pk: int) -> HttpResponse:
             # The action reads the dates as they stand from the locked row, not from
             # `episode`, which the bound form has already changed.
             changed = actions.update_key_dates(
-                request.user, episode, changes, form.cleaned_data["reason"]
+                request.user,
+                episode,
+                changes,
+                form.cleaned_data["reason"],
+                version=form.opened_version,
             )
         except ValidationError as exc:
             attach_errors(form, exc)
@@ -245,7 +249,8 @@ def plan_item_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k in form.fields}
         try:
-            actions.update_plan_item(request.user, item, data)  # compares with the locked row
+            # Compares with the locked row, and refuses if it changed since the form opened.
+            actions.update_plan_item(request.user, item, data, version=form.opened_version)
         except ValidationError as exc:
             attach_errors(form, exc)
         else:

@@ -20,6 +20,7 @@ from throughgate.casework import actions as casework_actions
 from throughgate.casework.models import AssignedHow, Case, Phase, Referral
 from throughgate.core import audit
 from throughgate.core.actions import reject_unknown_fields, user_or_none
+from throughgate.core.concurrency import check_version
 from throughgate.core.models import AuditAction
 from throughgate.custody.models import Establishment
 from throughgate.engines import matching as engine
@@ -107,7 +108,11 @@ def update_mentor_profile(
     *,
     lived_experience: Iterable[LivedExperienceCategory] | None = None,
     custody_history: Iterable[Establishment] | None = None,
+    version: str | None = None,
 ) -> list[str]:
+    """Change a mentor's profile; `version` is its version when the form was opened
+    (core.concurrency). Everything happens in one transaction, so a stale version
+    raised after the lists were set rolls them back too."""
     reject_unknown_fields(data, PROFILE_FIELDS)
     locked = MentorProfile.objects.select_for_update().select_related("user").get(pk=profile.pk)
     changed = [name for name, value in data.items() if getattr(locked, name) != value]
@@ -126,6 +131,7 @@ def update_mentor_profile(
             locked.custody_history.set(new_codes)
             changed.append("custody_history")
     if changed:
+        check_version(locked, version, actor)
         locked.save(update_fields=[f for f in changed if f in PROFILE_FIELDS] + ["updated_at"])
         audit.record(actor, AuditAction.UPDATE, locked, fields=changed)
     return changed

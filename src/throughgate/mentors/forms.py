@@ -9,6 +9,7 @@ from django.utils import timezone
 from throughgate.accounts import roles
 from throughgate.accounts.models import User
 from throughgate.core.choices import Gender
+from throughgate.core.concurrency import VersionedFormMixin
 from throughgate.core.forms import DateInput
 from throughgate.custody.models import Establishment
 from throughgate.people.models import BOROUGH_CHOICES, Person
@@ -49,7 +50,7 @@ def _establishments(field: Any) -> None:
     field.label_from_instance = lambda e: e.display_name
 
 
-class MentorProfileForm(forms.ModelForm):
+class MentorProfileForm(VersionedFormMixin, forms.ModelForm):
     languages = ListField(
         required=False, help_text="Separate with commas, e.g. English, Somali. English is assumed."
     )

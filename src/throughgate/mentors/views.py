@@ -181,6 +181,7 @@ def mentor_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 _profile_data(form),
                 lived_experience=form.cleaned_data["lived_experience"],
                 custody_history=form.cleaned_data["custody_history"],
+                version=form.opened_version,
             )
         except ValidationError as exc:
             attach_errors(form, exc)

@@ -15,6 +15,7 @@ from django.utils import timezone
 from throughgate.accounts import roles
 from throughgate.core import audit
 from throughgate.core.actions import reject_unknown_fields, user_or_none
+from throughgate.core.concurrency import check_version
 from throughgate.core.models import AuditAction
 from throughgate.people.models import Person
 
@@ -46,7 +47,10 @@ def record_event(actor: Any, person: Person, data: dict[str, Any]) -> Reoffendin
 
 
 @transaction.atomic
-def update_event(actor: Any, event: ReoffendingEvent, data: dict[str, Any]) -> list[str]:
+def update_event(
+    actor: Any, event: ReoffendingEvent, data: dict[str, Any], *, version: str | None = None
+) -> list[str]:
+    """Change a reoffending event; `version` as in core.concurrency."""
     reject_unknown_fields(data, EVENT_FIELDS)
     if data.get("verified") != event.verified:
         _check_verification(actor, data)
@@ -56,6 +60,7 @@ def update_event(actor: Any, event: ReoffendingEvent, data: dict[str, Any]) -> l
         setattr(locked, key, data[key])
     if not changed:
         return []
+    check_version(locked, version, actor)
     locked.full_clean()
     locked.save(update_fields=[*changed, "updated_at"])
     audit.record(actor, AuditAction.UPDATE, locked, fields=changed)

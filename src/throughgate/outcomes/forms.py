@@ -6,6 +6,7 @@ from typing import Any
 from django import forms
 
 from throughgate.accounts import roles
+from throughgate.core.concurrency import VersionedFormMixin
 from throughgate.core.forms import DateInput
 
 from .cohort import GROUPINGS
@@ -13,7 +14,7 @@ from .evaluation import CATEGORICAL, DEFAULT_COVARIATES, DEFAULT_EXACT, NUMERIC
 from .models import NationalBaseline, PoolSource, ReoffendingEvent
 
 
-class ReoffendingEventForm(forms.ModelForm):
+class ReoffendingEventForm(VersionedFormMixin, forms.ModelForm):
     class Meta:
         model = ReoffendingEvent
         fields = [

@@ -213,7 +213,9 @@ def event_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = ReoffendingEventForm(request.POST or None, instance=event, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
-            actions.update_event(request.user, event, _event_data(form))
+            actions.update_event(
+                request.user, event, _event_data(form), version=form.opened_version
+            )
         except ValidationError as exc:
             attach_errors(form, exc)
         else:

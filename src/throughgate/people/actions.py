@@ -13,6 +13,7 @@ from django.db import transaction
 
 from throughgate.core import audit
 from throughgate.core.actions import reject_unknown_fields, user_or_none
+from throughgate.core.concurrency import check_version
 from throughgate.core.models import AuditAction
 from throughgate.engines.names import phonetic_key, prefix_key
 
@@ -73,19 +74,28 @@ def create_person(actor: Any, data: dict[str, Any]) -> Person:
 
 
 @transaction.atomic
-def update_person(actor: Any, person: Person, data: dict[str, Any]) -> list[str]:
-    """Change a person's details; returns the names of the fields that changed."""
+def update_person(
+    actor: Any, person: Person, data: dict[str, Any], *, version: str | None = None
+) -> list[str]:
+    """Change a person's details; returns the names of the fields that changed.
+
+    `version` is the record's version when the form was opened (core.concurrency):
+    if someone has changed it since, nothing is saved."""
     locked = Person.objects.select_for_update().get(pk=person.pk)
     before = {name: getattr(locked, name) for name in PERSON_FIELDS}
-    _apply(person, data, PERSON_FIELDS)
-    person.full_clean()
-    changed = [name for name in PERSON_FIELDS if getattr(person, name) != before[name]]
-    if not changed:
-        return []
-    person.save(update_fields=[*changed, "updated_at"])
-    if {"forename", "surname", "preferred_name"} & set(changed):
-        refresh_name_index(person)
-    audit.record(actor, AuditAction.UPDATE, person, fields=changed)
+    # Applied to the locked row, not to `person`: a copy read earlier would otherwise
+    # write its old values of the fields `data` leaves out back over newer ones.
+    _apply(locked, data, PERSON_FIELDS)
+    locked.full_clean()
+    changed = [name for name in PERSON_FIELDS if getattr(locked, name) != before[name]]
+    if changed:
+        check_version(locked, version, actor)
+        locked.save(update_fields=[*changed, "updated_at"])
+        if {"forename", "surname", "preferred_name"} & set(changed):
+            refresh_name_index(locked)
+        audit.record(actor, AuditAction.UPDATE, locked, fields=changed)
+    for name in [*PERSON_FIELDS, "updated_at"]:
+        setattr(person, name, getattr(locked, name))
     return changed
 
 
@@ -118,14 +128,22 @@ def add_family_member(actor: Any, person: Person, data: dict[str, Any]) -> Famil
 
 
 @transaction.atomic
-def update_family_member(actor: Any, member: FamilyMember, data: dict[str, Any]) -> list[str]:
-    before = {name: getattr(member, name) for name in FAMILY_FIELDS}
-    _apply(member, data, FAMILY_FIELDS)
-    member.full_clean()
-    changed = [name for name in FAMILY_FIELDS if getattr(member, name) != before[name]]
+def update_family_member(
+    actor: Any, member: FamilyMember, data: dict[str, Any], *, version: str | None = None
+) -> list[str]:
+    """Change a family member's details, compared with (and saved to) the locked row;
+    `version` as for update_person."""
+    locked = FamilyMember.objects.select_for_update().get(pk=member.pk)
+    before = {name: getattr(locked, name) for name in FAMILY_FIELDS}
+    _apply(locked, data, FAMILY_FIELDS)
+    locked.full_clean()
+    changed = [name for name in FAMILY_FIELDS if getattr(locked, name) != before[name]]
     if changed:
-        member.save(update_fields=[*changed, "updated_at"])
-        audit.record(actor, AuditAction.UPDATE, member, fields=changed)
+        check_version(locked, version, actor)
+        locked.save(update_fields=[*changed, "updated_at"])
+        audit.record(actor, AuditAction.UPDATE, locked, fields=changed)
+    for name in [*data, "updated_at"]:
+        setattr(member, name, getattr(locked, name))
     return changed
 
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django import forms
 
+from throughgate.core.concurrency import VersionedFormMixin
 from throughgate.core.forms import DateInput
 
 from .models import Alias, FamilyMember, Person
@@ -13,7 +14,7 @@ PERSON_FORM_FIELDS = [
 ]  # fmt: skip
 
 
-class PersonForm(forms.ModelForm):
+class PersonForm(VersionedFormMixin, forms.ModelForm):
     """Validation lives on the model (Person.clean), so the importer and API get
     the same messages; this form only chooses widgets."""
 
@@ -40,7 +41,7 @@ class AliasForm(forms.ModelForm):
         fields = ["forename", "surname", "note"]
 
 
-class FamilyMemberForm(forms.ModelForm):
+class FamilyMemberForm(VersionedFormMixin, forms.ModelForm):
     class Meta:
         model = FamilyMember
         fields = [

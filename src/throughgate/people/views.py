@@ -101,7 +101,7 @@ def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = {k: form.cleaned_data[k] for k in actions.PERSON_FIELDS}
         try:
-            changed = actions.update_person(request.user, person, data)
+            changed = actions.update_person(request.user, person, data, version=form.opened_version)
         except ValidationError as exc:
             attach_errors(form, exc)
         else:
@@ -188,7 +188,7 @@ def family_edit(request: HttpRequest, pk: int) -> HttpResponse:
         form,
         f"Change details of {member.name}",
         lambda d: actions.update_family_member(
-            request.user, FamilyMember.objects.get(pk=member.pk), d
+            request.user, member, d, version=form.opened_version
         ),
         "Family member updated.",
     )
