@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import csv
 from datetime import datetime, time, timedelta
 
 from django.contrib.auth.decorators import login_not_required
@@ -11,6 +10,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from throughgate.core import audit
+from throughgate.core.exports import csv_writer
 from throughgate.core.models import AuditAction, AuditEvent
 from throughgate.core.views import only_for, paginate
 
@@ -51,7 +51,7 @@ def audit_trail(request: HttpRequest) -> HttpResponse:
         )
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="audit-trail.csv"'
-        writer = csv.writer(response)
+        writer = csv_writer(response)
         writer.writerow(
             [
                 "at",

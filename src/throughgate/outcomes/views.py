@@ -3,7 +3,6 @@ reoffending events on a person's record."""
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from throughgate.accounts import roles
 from throughgate.core import audit
 from throughgate.core.access import get_visible_or_404, is_editable, require_editable
+from throughgate.core.exports import csv_writer
 from throughgate.core.models import AuditAction
 from throughgate.core.views import attach_errors, only_for
 from throughgate.engines import reoffending as engine
@@ -246,7 +246,7 @@ def jdl_export(request: HttpRequest) -> HttpResponse:
             )  # fmt: skip
             response = HttpResponse(content_type="text/csv; charset=utf-8")
             response["Content-Disposition"] = 'attachment; filename="jdl-submission.csv"'
-            writer = csv.writer(response)
+            writer = csv_writer(response)
             writer.writerow(jdl.COLUMNS)
             writer.writerows(submission.rows)
             return response
