@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -27,13 +29,30 @@ class AuditAction(models.TextChoices):
     LOGOUT = "logout", "Logged out"
 
 
+class AuditEventQuerySet(models.QuerySet):
+    def bulk_create(self, objs: Any, *args: Any, **kwargs: Any) -> list[AuditEvent]:
+        """New events join the hash chain: `core.audit.append` numbers and hashes them
+        under the chain lock, so a bulk writer (the demo seeder) cannot break the chain."""
+        from .audit import append  # audit imports this module
+
+        if args or set(kwargs) - {"batch_size"}:
+            raise TypeError("audit events are only ever appended: no conflict handling")
+        return append(list(objs), using=self.db, batch_size=kwargs.get("batch_size"))
+
+
 class AuditEvent(models.Model):
     """One thing someone did to, or saw of, personal data.
 
     Holds *which* fields changed, never their values: the trail itself must not
     become a second copy of sensitive notes.
+
+    Events form a hash chain (`engines.audit_chain`, docs/access-and-audit.md): `seq`
+    numbers them 1, 2, 3 … in the order they were written, and `hash` covers the
+    event's content and the previous event's hash. `core.audit.append` assigns all three
+    when an event is first saved, however it is saved.
     """
 
+    seq = models.BigIntegerField(unique=True, editable=False)
     at = models.DateTimeField(default=timezone.now, db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -54,6 +73,10 @@ class AuditEvent(models.Model):
     summary = models.CharField(max_length=200, blank=True)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     path = models.CharField(max_length=300, blank=True)
+    prev_hash = models.CharField(max_length=64, editable=False)  # hex SHA-256
+    hash = models.CharField(max_length=64, editable=False)
+
+    objects = AuditEventQuerySet.as_manager()
 
     class Meta:
         ordering = ["-at", "-id"]
@@ -64,3 +87,11 @@ class AuditEvent(models.Model):
             f"{self.at:%Y-%m-%d %H:%M} {self.actor_username} {self.action} "
             f"{self.object_type}#{self.object_id}"
         )
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self._state.adding and self.seq is None:
+            from .audit import append
+
+            append([self], using=kwargs.get("using"))
+            return
+        super().save(*args, **kwargs)
