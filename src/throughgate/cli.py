@@ -14,6 +14,8 @@
     throughgate reoffending --people P.csv --events E.csv [--as-of DATE] [--json OUT]
                                 MoJ proven reoffending measures from CSV files (no database)
     throughgate evaluate --treated T --pool P --outcome COL …   matched impact evaluation (JDL)
+    throughgate audit verify    check the audit trail's hash chain
+    throughgate backup [OUTPUT] / restore INPUT --yes   back up or restore the database
 
 Exit status: 0 on success, 1 on a failure it can explain, 2 on bad usage.
 """
@@ -349,8 +351,20 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     except ValueError as exc:  # contradictory options: bad usage, like argparse's own errors
         print(f"throughgate evaluate: error: {exc}", file=sys.stderr)
         return 2
+    if args.jdl and args.outcome_type != "binary":
+        print("throughgate evaluate: error: --jdl needs a binary (0/1) reoffending outcome",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    from throughgate.engines import evaluation_report
+
     try:
         result = evaluate_files(args.treated, args.pool, spec)
+        # The Justice Data Lab's further measures for the same matched groups.
+        report = (
+            evaluation_report.report_files(args.treated, args.pool, args.outcome, result)
+            if args.jdl
+            else None
+        )
     except EvaluationRefused as exc:
         print(f"throughgate: cannot evaluate: {exc.reason}", file=sys.stderr)
         return 1
@@ -359,8 +373,13 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         return 1
     if args.json is None:
         sys.stdout.write(summary(result))
+        if report is not None:
+            sys.stdout.write(evaluation_report.report_text(report))
         return 0
-    if not _write_json(args.json, result_to_json(result)):
+    answer = result_to_json(result)
+    if report is not None:
+        answer["report"] = report
+    if not _write_json(args.json, answer):
         return 1
     if args.json == "-":
         return 0
@@ -425,6 +444,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--deploy", action="store_true", help="include production checks")
     p.set_defaults(func=cmd_check)
 
+    from throughgate.core.backup import cmd_backup, cmd_restore  # Django loads only when run
+
+    p = sub.add_parser("backup", help="back up the database (SQLite online copy or pg_dump)")
+    p.add_argument("output", nargs="?", metavar="OUTPUT",
+                   help="file or folder to write (default: DATA_DIR/backups/"
+                   "throughgate-YYYYMMDD-HHMMSS.sqlite3, or .dump on PostgreSQL)")  # fmt: skip
+    p.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
+    p.set_defaults(func=cmd_backup)
+
+    p = sub.add_parser("restore", help="replace the database with a backup")
+    p.add_argument("input", metavar="INPUT", help="a file written by `throughgate backup`")
+    p.add_argument("--yes", action="store_true",
+                   help="replace a database that already holds data without asking")  # fmt: skip
+    p.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
+    p.set_defaults(func=cmd_restore)
+
     p = sub.add_parser("match", help="match young people with mentors from CSV files")
     p.add_argument("--mentors", required=True, metavar="M.csv", help="mentors CSV file")
     p.add_argument("--young-people", required=True, metavar="Y.csv",
@@ -470,8 +505,30 @@ def build_parser() -> argparse.ArgumentParser:
                    "(default 0.1)")  # fmt: skip
     p.add_argument("--phrase", default="",
                    help='words for the result, e.g. "would reoffend within a year"')  # fmt: skip
+    p.add_argument("--jdl", action="store_true",
+                   help="for a 0/1 reoffending outcome, add the Justice Data Lab's further "
+                   "measures from the files' offences and days_to_first columns")  # fmt: skip
     p.add_argument("--json", metavar="OUT", help="write the result as JSON ('-' for stdout)")
     p.set_defaults(func=cmd_evaluate)
+
+    from throughgate.core import audit_verify  # Django loads only when run
+
+    p = sub.add_parser("audit", help="check the audit trail: audit verify")
+    audit_sub = p.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
+    p = audit_sub.add_parser("verify", help="check that no audit event was changed, deleted "
+                             "or inserted (walks the hash chain)")  # fmt: skip
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="no progress bar, and no output when the chain is intact")  # fmt: skip
+    p.add_argument("--database", default="default", metavar="ALIAS|FILE",
+                   help="a database alias from the settings, or a SQLite database file "
+                   "such as a backup (opened read-only); default: the app's database")  # fmt: skip
+    p.add_argument("--from-seq", type=audit_verify.seq_number, metavar="S",
+                   help="start at seq S, taking the events before it as sound")  # fmt: skip
+    p.add_argument("--at-seq", type=audit_verify.seq_number, metavar="S",
+                   help="with --expect-hash: the seq of a hash kept somewhere else")  # fmt: skip
+    p.add_argument("--expect-hash", type=audit_verify.sha256_hex, metavar="H",
+                   help="the hash seq S had when an earlier verify printed it")  # fmt: skip
+    p.set_defaults(func=audit_verify.cmd_audit_verify)
 
     p = sub.add_parser("manage", help="run any Django management command", add_help=False)
     p.add_argument("rest", nargs=argparse.REMAINDER)

@@ -157,3 +157,45 @@ def test_a_community_pool_is_children_without_custody():
     assert set(pool["age_band"]) == {"10-17"}
     with pytest.raises(ValueError, match="at least 1"):
         synthetic_pool(0)
+
+
+# --- from the command line ---------------------------------------------------------------
+
+
+def test_throughgate_evaluate_jdl_prints_the_further_measures(tmp_path, capsys):
+    import json
+
+    from throughgate.cli import main
+
+    treated, pool = tmp_path / "treated.csv", tmp_path / "pool.parquet"
+    synthetic_pool(400, seed=1).to_csv(treated, index=False)
+    synthetic_pool(20_000, seed=2).to_parquet(pool, index=False)
+    argv = ["evaluate", "--treated", str(treated), "--pool", str(pool), "--outcome", "reoffended",
+            "--covariates", "age_at_index,prior_offences,sentence_days", "--exact", "gender",
+            "--k", "5", "--max-smd", "0.15", "--jdl"]  # fmt: skip
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    assert "Proven reoffences per person: participants" in printed
+    assert "Days to first proven reoffence (reoffenders): participants" in printed
+    assert "Per cent not proven to have reoffended, by day:" in printed
+    assert "365" in printed and "significant evidence" in printed
+
+    assert main([*argv, "--json", "-"]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert answer["report"]["survival"]["treated"][0] == [0.0, 100.0]
+    assert answer["report"]["frequency"]["n_treated"] == answer["n_treated_matched"]
+
+
+def test_throughgate_evaluate_names_a_bad_extra_column(tmp_path, capsys):
+    from throughgate.cli import main
+
+    treated, pool = tmp_path / "treated.csv", tmp_path / "pool.csv"
+    synthetic_pool(400, seed=1).to_csv(treated, index=False)
+    bad = synthetic_pool(20_000, seed=2)
+    bad.loc[7, "offences"] = -1
+    bad.to_csv(pool, index=False)
+    argv = ["evaluate", "--treated", str(treated), "--pool", str(pool), "--outcome", "reoffended",
+            "--covariates", "age_at_index,prior_offences", "--exact", "gender", "--k", "5",
+            "--max-smd", "0.15", "--jdl"]  # fmt: skip
+    assert main(argv) == 1
+    assert "pool.csv row 9: offences must be a whole number" in capsys.readouterr().err

@@ -43,16 +43,19 @@ class ExtraColumnError(ValueError):
     """An optional outcome column (offences, days_to_first) has a bad cell."""
 
 
-def check_extra_columns(frame: pd.DataFrame, label: str, row_of: Any = None) -> pd.DataFrame:
+def check_extra_columns(
+    frame: pd.DataFrame, label: str, row_of: Any = None, outcome: str = REOFFENDED
+) -> pd.DataFrame:
     """Check the optional `offences` and `days_to_first` columns of a frame that also has
-    `reoffended`; returns the frame with them as numbers (NaN where blank).
+    the binary `outcome` (`reoffended`); returns the frame with them as numbers (NaN where
+    blank).
 
     `row_of(position)` turns a 0-based position into the row number to name (default:
     position + 2, the spreadsheet row under a header).
     """
     row = row_of or (lambda position: position + 2)
     out = frame.copy()
-    reoffended = pd.to_numeric(out[REOFFENDED], errors="coerce").to_numpy(dtype=float)
+    reoffended = pd.to_numeric(out[outcome], errors="coerce").to_numpy(dtype=float)
     if OFFENCES in out:
         values = pd.to_numeric(out[OFFENCES], errors="coerce").to_numpy(dtype=float)
         bad = np.isnan(values) | (values < 0) | (values != np.floor(values))
@@ -66,7 +69,7 @@ def check_extra_columns(frame: pd.DataFrame, label: str, row_of: Any = None) -> 
         if inconsistent.any():
             at = int(np.flatnonzero(inconsistent)[0])
             raise ExtraColumnError(
-                f"{label} row {row(at)}: {OFFENCES} is {values[at]:g} but {REOFFENDED} is "
+                f"{label} row {row(at)}: {OFFENCES} is {values[at]:g} but {outcome} is "
                 f"{reoffended[at]:g}; someone reoffended exactly when they have an offence"
             )
         out[OFFENCES] = values
@@ -103,13 +106,14 @@ def check_extra_columns(frame: pd.DataFrame, label: str, row_of: Any = None) -> 
     return out
 
 
-def read_extra_columns(path: str | Path, label: str) -> pd.DataFrame:
-    """The optional `offences` and `days_to_first` columns of a comparison file (CSV or
-    Parquet, as `evaluation_files.read_table`), as text, row-aligned with what
-    `read_table` reads (when the file has neither, the frame has no columns)."""
+def read_extra_columns(
+    path: str | Path, label: str, wanted: Sequence[str] = (OFFENCES, DAYS_TO_FIRST)
+) -> pd.DataFrame:
+    """The `wanted` columns a comparison file has (by default the optional `offences` and
+    `days_to_first`), as text, row-aligned with what `evaluation_files.read_table` reads
+    (when the file has none of them, the frame has no columns)."""
     from .evaluation_files import PARQUET_SUFFIXES, EvaluationFileError
 
-    wanted = (OFFENCES, DAYS_TO_FIRST)
     try:
         if Path(path).suffix.lower() in PARQUET_SUFFIXES:
             import pyarrow.parquet as pq  # type: ignore[import-untyped]
@@ -284,3 +288,56 @@ def report(treated: pd.DataFrame, pool: pd.DataFrame, result: Evaluation) -> dic
         out["days_to_first"] = {"not_shown": "The comparison pool has no days_to_first column."}
         out["survival"] = None
     return out
+
+
+# --- from files (throughgate evaluate) ---------------------------------------------------
+
+
+def report_files(
+    treated_path: str | Path, pool_path: str | Path, outcome: str, result: Evaluation
+) -> dict[str, Any]:
+    """The report for an evaluation `evaluate_files` made of a binary reoffending
+    `outcome`, from the files' `offences` and `days_to_first` columns where both have
+    them (the report says which measures it could not show)."""
+    from .evaluation_files import EvaluationFileError
+
+    frames = []
+    for path in (treated_path, pool_path):
+        frame = read_extra_columns(path, str(path), (outcome, OFFENCES, DAYS_TO_FIRST))
+        try:
+            frames.append(check_extra_columns(frame, str(path), outcome=outcome))
+        except ExtraColumnError as exc:
+            raise EvaluationFileError(str(exc)) from None
+    return report(frames[0], frames[1], result)
+
+
+def report_text(out: dict[str, Any]) -> str:
+    """The report's further measures and survival table, for the terminal (the headline
+    and balance are in `evaluation_files.summary`)."""
+    lines = ["", "Further measures, same matched groups (Justice Data Lab layout):"]
+    for key, name, scale, unit in (
+        ("frequency", "Proven reoffences per person", 1, ""),
+        ("days_to_first", "Days to first proven reoffence (reoffenders)", 1, " days"),
+    ):
+        section = out.get(key) or {}
+        if "estimate" not in section:
+            lines.append(f"  {name}: not shown. {section.get('not_shown', '')}".rstrip())
+            continue
+        lines.append(
+            f"  {name}: participants {section['treated_mean'] * scale:.2f}, comparison "
+            f"{section['comparison_mean'] * scale:.2f}, difference "
+            f"{section['estimate'] * scale:+.2f}{unit} (95% CI {section['ci_low'] * scale:+.2f}"
+            f" to {section['ci_high'] * scale:+.2f}; {_p(section['p_value'])})"
+        )
+    survival = out.get("survival")
+    if survival:
+        lines += ["", "Per cent not proven to have reoffended, by day:",
+                  "  day  participants  comparison"]  # fmt: skip
+        for day in (30, 90, 180, 270, 365):
+            lines.append(
+                f"  {day:>3}  {survival_at(survival['treated'], day):>11.1f}%  "
+                f"{survival_at(survival['comparison'], day):>9.1f}%"
+            )
+    lines.append("")
+    lines.append(out["headline"]["statement"])
+    return "\n".join(lines) + "\n"
