@@ -231,3 +231,11 @@ def make_mentor(
             "granted_on": today - timedelta(days=800), "expires_on": today - timedelta(days=20),
         })  # fmt: skip
     return mentor
+
+
+def confirm_password(client: Any, password: str = PASSWORD) -> Any:
+    """Type the password on the "Confirm it's you" page, as a person does before a
+    download of personal data (core.reauth); returns the client for chaining."""
+    response = client.post("/confirm-password/", {"password": password})
+    assert response.status_code == 302, f"confirming the password answered {response.status_code}"
+    return client

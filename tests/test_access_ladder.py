@@ -121,6 +121,8 @@ LADDER = [
     Page("login", READ, frozenset(), personal=False, public=True),
     Page("healthz", READ, frozenset(), personal=False, public=True),
     Page("logout", POST, LOGGED_IN, personal=False),
+    # "Confirm it's you" before a download (core.reauth): for anyone logged in.
+    Page("reauth", FORM, LOGGED_IN, personal=False),
     Page("home", READ, LOGGED_IN, personal=False, ok=302),
     Page("audit_trail", READ, frozenset({"ade"})),
     Page("reports:dashboard", READ, frozenset({"ade", "fay"}), personal=False),
@@ -514,6 +516,8 @@ def valid_post(page: Page, world: World, objects: dict[str, Any]) -> dict[str, A
     """Data a POST to the page accepts (so a refusal is about who, not what)."""
     today = timezone.localdate()
     case, person = objects["case"], objects["person"]
+    if page.name == "reauth":
+        return {"password": make.PASSWORD}
     if page.name == "casework:referral_new":
         return {
             "person-forename": "Amani",
@@ -756,7 +760,7 @@ def test_admin_can_use_page(page, world, login):
 
 @pytest.mark.parametrize("page", pages(lambda p: "sam" in p.users))
 def test_safeguarding_lead_can_read_page(page, world, login):
-    assert not page.changes or page.name == "logout"
+    assert not page.changes or page.name in ("logout", "reauth")
     assert_works(login(world.users["sam"]), page, world, world.objects("mo"))
 
 

@@ -13,6 +13,8 @@ from throughgate.core import audit
 from throughgate.core.exports import csv_writer, spreadsheet_safe
 from throughgate.core.models import AuditAction
 
+from . import make
+
 
 @pytest.mark.parametrize(
     ("cell", "written"),
@@ -43,7 +45,7 @@ def test_the_writer_applies_it_to_every_cell():
 
 def test_the_audit_trail_export_cannot_carry_a_formula(ade, login):
     audit.record(ade, AuditAction.EXPORT, object_type="outcomes.jdl", summary="=cmd|' /C calc'!A0")
-    response = login(ade).get(reverse("audit_trail"), {"format": "csv"})
+    response = make.confirm_password(login(ade)).get(reverse("audit_trail"), {"format": "csv"})
     body = b"".join(response.streaming_content if response.streaming else [response.content])
     rows = list(csv.reader(io.StringIO(body.decode())))
     summaries = [row[7] for row in rows[1:]]

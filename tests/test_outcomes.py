@@ -185,7 +185,9 @@ def test_the_jdl_submission_needs_60_participants_with_identifiers(cara, mo, ade
     page = client.get(reverse("outcomes:jdl_export"), query).content.decode()
     assert "<strong>61</strong> participants can be sent" in page
     assert f"{no_prison_number.person.full_name}: no PNC ID, no prison number" in page
-    response = client.get(reverse("outcomes:jdl_export"), {**query, "download": "1"})
+    response = make.confirm_password(client).get(
+        reverse("outcomes:jdl_export"), {**query, "download": "1"}
+    )
     rows = response.content.decode().splitlines()
     assert rows[0].startswith("Surname,Forename,Date of birth,Gender,Index date")
     assert len(rows) == 62

@@ -20,6 +20,10 @@ Variables (see docs/deployment.md):
   CSRF_TRUSTED_ORIGINS  comma-separated origins, e.g. https://tg.example.org
   AXES_FAILURE_LIMIT    failed log-ins before lock-out (default 5)
   AXES_COOLOFF_MINUTES  lock-out length in minutes (default 30)
+  SESSION_IDLE_MINUTES  log out after this many minutes without a request (default 30)
+  SESSION_MAX_HOURS  log out this many hours after log-in, however busy (default 8)
+  REAUTH_MINUTES     exports ask for the password again unless it was entered within
+                     this many minutes (default 5)
   LOG_LEVEL          DEBUG/INFO/WARNING/ERROR (default INFO)
   SMALL_NUMBER_THRESHOLD  counts below this are hidden ("[c]") in aggregate reports (default 5)
   SUPERVISION_INTERVAL_DAYS  a mentor not supervised within this many days is not
@@ -165,6 +169,10 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
     "throughgate.core.middleware.NoStoreMiddleware",
+    # After the messages (it says why someone was logged out) and NoStore (which gives
+    # the audit trail the address), before the views: LoginRequiredMiddleware's check
+    # runs per view, so a session ended here is sent to log in with `next`.
+    "throughgate.accounts.session_limits.SessionLimitsMiddleware",
 ]
 
 ROOT_URLCONF = "throughgate.urls"
@@ -260,8 +268,25 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_IPWARE_PROXY_COUNT = env_int("AXES_PROXY_COUNT", 0)
 
-SESSION_COOKIE_AGE = 60 * 60 * 8  # one working day
+# Sessions end after SESSION_IDLE_MINUTES without a request, and SESSION_MAX_HOURS after
+# log-in whatever happens (about one working day). Both are enforced by
+# accounts.session_limits.SessionLimitsMiddleware from timestamps kept in the session,
+# so it can say *why* someone was logged out. It refreshes the "last seen" time at most
+# once a minute, so a busy user costs one session write a minute, not one per request
+# (SESSION_SAVE_EVERY_REQUEST would write the database session row on every page).
+# The stored session itself lives as long as the absolute cap.
+SESSION_MAX_HOURS = env_int("SESSION_MAX_HOURS", 8, minimum=1)
+SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 30, minimum=5)
+if SESSION_IDLE_MINUTES > SESSION_MAX_HOURS * 60:
+    raise ImproperlyConfigured(
+        f"SESSION_IDLE_MINUTES={SESSION_IDLE_MINUTES} is longer than "
+        f"SESSION_MAX_HOURS={SESSION_MAX_HOURS}; make it at most {SESSION_MAX_HOURS * 60}."
+    )
+SESSION_COOKIE_AGE = SESSION_MAX_HOURS * 60 * 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# Downloads of personal data (the Justice Data Lab file, the audit CSV) need the
+# password typed within this many minutes (core.reauth); logging in counts.
+REAUTH_MINUTES = env_int("REAUTH_MINUTES", 5, minimum=1)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True

@@ -3,7 +3,8 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib.auth import get_user_model
+from django.contrib.auth import authenticate, get_user_model
+from django.http import HttpRequest
 
 from throughgate.core.forms import DateInput
 from throughgate.core.models import AuditAction, AuditEvent
@@ -29,3 +30,32 @@ class AuditFilterForm(forms.Form):
         if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
             self.add_error("date_to", "The end date is before the start date.")
         return data
+
+
+class ConfirmPasswordForm(forms.Form):
+    """The "Confirm it's you" page: the logged-in user's own password.
+
+    Checked with `authenticate(request, ...)` like the log-in page, so django-axes counts
+    a wrong password towards the lock-out and the failure is audited (accounts.signals).
+    The field is called `password` so axes masks it in what it stores.
+    """
+
+    password = forms.CharField(
+        label="Password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "autofocus": True}),
+    )
+
+    def __init__(self, request: HttpRequest, *args: Any, **kwargs: Any):
+        self.request = request
+        super().__init__(*args, **kwargs)
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        user = self.request.user
+        checked = authenticate(self.request, username=user.get_username(), password=password)
+        if checked is None or checked.pk != user.pk:
+            raise forms.ValidationError(
+                "That is not the password for this account. Check it and try again."
+            )
+        return password

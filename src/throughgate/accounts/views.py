@@ -1,21 +1,71 @@
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
+from urllib.parse import urlsplit
 
+from django.conf import settings
+from django.contrib.auth import logout
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.forms import AuthenticationForm
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.db.models import Model
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
-from throughgate.core import audit
+from throughgate.core import audit, reauth
 from throughgate.core.exports import csv_writer
 from throughgate.core.models import AuditAction, AuditEvent
 from throughgate.core.views import only_for, paginate
 
 from . import roles
-from .forms import AuditFilterForm
+from .forms import AuditFilterForm, ConfirmPasswordForm
+
+
+class LoginView(auth_views.LoginView):
+    """Django's log-in page; typing the password here also counts as confirming it
+    (core.reauth), so an export straight after logging in asks for nothing more."""
+
+    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
+        response = super().form_valid(form)
+        reauth.note_password_entered(self.request)
+        return response
+
+
+@require_http_methods(["GET", "POST"])
+def confirm_password(request: HttpRequest) -> HttpResponse:
+    """The "Confirm it's you" page: the password again before a download of personal
+    data, then back to the exact URL asked for (`next`, only ever a URL of this site)."""
+    next_url = reauth.safe_next(
+        request, request.POST.get("next") or request.GET.get("next"), fallback=reverse("home")
+    )
+    form = ConfirmPasswordForm(request, request.POST if request.method == "POST" else None)
+    if request.method == "POST":
+        request.throughgate_reauth = True  # type: ignore[attr-defined]  # for the audit
+        if form.is_valid():
+            reauth.note_password_entered(request)
+            user = request.user
+            assert isinstance(user, Model)  # logged in: the page needs a log-in
+            audit.record(
+                user, AuditAction.LOGIN, user,
+                summary=f"password confirmed, for {urlsplit(next_url).path}",
+            )  # fmt: skip
+            return HttpResponseRedirect(next_url)
+        if getattr(request, "axes_locked_out", False):
+            # Someone guessing at an unattended, logged-in screen: the lock-out also
+            # ends this session. AxesMiddleware answers with the lock-out page.
+            reason = "locked out while confirming the password"
+            request.throughgate_logout_reason = reason  # type: ignore[attr-defined]
+            logout(request)
+    return render(
+        request,
+        "accounts/confirm_password.html",
+        {"form": form, "next": next_url, "minutes": settings.REAUTH_MINUTES},
+        status=400 if form.errors else 200,
+    )
 
 
 def _filtered_events(form: AuditFilterForm):  # type: ignore[no-untyped-def]
@@ -46,6 +96,8 @@ def audit_trail(request: HttpRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET or None)
     events = _filtered_events(form)
     if request.GET.get("format") == "csv":
+        if (confirm := reauth.require_recent_password(request)) is not None:
+            return confirm
         audit.record(
             request.user, AuditAction.EXPORT, object_type="core.auditevent", summary="audit CSV"
         )

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from throughgate.accounts import roles
-from throughgate.core import audit
+from throughgate.core import audit, reauth
 from throughgate.core.access import get_visible_or_404, is_editable, require_editable
 from throughgate.core.exports import csv_writer
 from throughgate.core.models import AuditAction
@@ -240,6 +240,8 @@ def jdl_export(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         submission = jdl.build(data["programme"], data["index_from"], data["index_to"])
         if request.GET.get("download") and submission.ready:
+            if (confirm := reauth.require_recent_password(request)) is not None:
+                return confirm
             audit.record(
                 request.user, AuditAction.EXPORT, object_type="outcomes.jdl",
                 summary=f"JDL submission: {len(submission.rows)} people, {data['programme']}",
