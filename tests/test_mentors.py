@@ -375,6 +375,45 @@ def test_a_batch_proposal_made_unsafe_since_is_refused_and_nothing_is_saved(
     assert case.mentor is None
 
 
+@pytest.mark.parametrize("proposal", ["²", str(2**63)], ids=["superscript-two", "2**63"])
+def test_an_id_that_is_no_proposal_is_refused_clearly_on_accepting_a_batch(
+    proposal, mo, cara, ade, team, programme, login
+):
+    """A superscript "²" passes str.isdigit() but not int(), and SQLite cannot look up an
+    id past 2**63 - 1: both were server errors (found by tests/test_fuzz_forms.py)."""
+    make.make_mentor(mo, cara)
+    make.make_case(actor=cara)
+    batch = actions.propose_matches(cara, team.pk)
+    response = login(cara).post(
+        reverse("mentors:batch_accept", args=[batch.pk]), {"proposal": proposal}, follow=True
+    )
+    assert "Choose proposals from this batch that are still open." in response.content.decode()
+    assert not MentorAssignment.objects.filter(how=AssignedHow.BATCH).exists()
+
+
+def test_a_superscript_digit_where_a_mentors_page_takes_an_id_is_no_id(
+    mo, cara, ade, team, programme, login
+):
+    """Like any text that is no id, "²" picks no team and no person (it was a server
+    error: str.isdigit() says yes, int() says no)."""
+    assert login(ade).get(reverse("mentors:batch"), {"team": "²"}).status_code == 200
+    assert login(cara).get(reverse("mentors:conflict_new"), {"person": "²"}).status_code == 200
+
+
+@pytest.mark.parametrize("next_url", ["1", ":", "https://evil.example/", "//evil.example/"])
+def test_matching_needs_go_back_only_to_a_page_of_this_site(next_url, cara, mo_case, login):
+    """A `next` that is no path of this site goes to the person's page; a bare word used
+    to be taken for a URL name, a server error (found by tests/test_fuzz_forms.py)."""
+    person = mo_case.person
+    url = reverse("mentors:matching_needs", args=[person.pk])
+    response = login(cara).post(f"{url}?next={next_url}", {"mentor_gender_required": "male"})
+    assert response.status_code == 302
+    assert response.url == reverse("people:detail", args=[person.pk])
+    back = reverse("casework:case_detail", args=[mo_case.pk])
+    response = login(cara).post(f"{url}?next={back}", {"mentor_gender_required": "male"})
+    assert response.url == back
+
+
 # --- Who sees what -------------------------------------------------------------------
 
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 from throughgate.custody import actions as custody_actions
 from throughgate.outcomes import actions
 from throughgate.outcomes.cohort import participants
+from throughgate.outcomes.models import NationalBaseline
 
 from . import make
 from .test_bad_input import SavesNothing, assert_refused_on_field
@@ -148,6 +149,19 @@ def test_admin_adds_a_national_baseline(ade, login):
     assert response.status_code == 302
     page = login(ade).get(reverse("outcomes:dashboard")).content.decode()
     assert "Young adults aged 18 to 20" in page and "41.5%" in page
+
+
+def test_a_baseline_id_that_is_no_number_adds_a_baseline(ade, login):
+    """A superscript "²" passes str.isdigit() but not int(): it was a server error (found
+    by tests/test_fuzz_forms.py). Like any text that is no id, it means a new baseline."""
+    url = reverse("outcomes:baselines")
+    assert login(ade).get(url, {"baseline": "²"}).status_code == 200
+    response = login(ade).post(url, {
+        "baseline": "²", "label": "Young adults aged 18 to 20", "period": "2023", "rate": "41.5",
+        "source": "MoJ",
+    })  # fmt: skip
+    assert response.status_code == 302
+    assert NationalBaseline.objects.filter(label="Young adults aged 18 to 20").exists()
 
 
 def test_index_dates_before_the_programme_are_not_used(cara, mo):

@@ -414,14 +414,20 @@ def propose_matches(actor: Any, team_id: int) -> MatchBatch:
     return batch
 
 
+MAX_ID = 2**63 - 1  # DEFAULT_AUTO_FIELD is BigAutoField
+
+
 @transaction.atomic
 def accept_proposals(actor: Any, batch: MatchBatch, proposal_ids: Iterable[int]) -> list[Case]:
     """Accept the chosen proposals. Each is checked again against today's records (a
     conflict or an expired clearance since the batch ran refuses it) — all or none."""
     wanted = set(proposal_ids)
+    # An id past the largest a BigAutoField holds is no proposal; SQLite cannot even
+    # look one up (OverflowError), so it is left out here and refused below.
+    possible = [pk for pk in wanted if 0 < pk <= MAX_ID]
     proposals = list(
         batch.proposals.select_for_update(of=("self",))
-        .filter(pk__in=wanted, status=ProposalStatus.PROPOSED)
+        .filter(pk__in=possible, status=ProposalStatus.PROPOSED)
         .select_related("case__person", "mentor")
     )
     if not proposals or len(proposals) != len(wanted):

@@ -288,7 +288,8 @@ def conflict_list(request: HttpRequest) -> HttpResponse:
 def conflict_new(request: HttpRequest) -> HttpResponse:
     people = _conflict_people(request.user)
     initial = {}
-    if request.GET.get("person", "").isdigit():
+    # isdecimal, not isdigit: "²" is a digit that int() refuses.
+    if request.GET.get("person", "").isdecimal():
         initial["person_a"] = int(request.GET["person"])
     form = ConflictForm(request.POST or None, people=people, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -366,7 +367,10 @@ def matching_needs(request: HttpRequest, person_pk: int) -> HttpResponse:
         )
         messages.success(request, "Saved: suggestions now take this into account.")
         next_url = request.GET.get("next", "")
-        if url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        # A path of this site only: redirect() takes a bare word ("1") for a URL name.
+        if next_url.startswith("/") and url_has_allowed_host_and_scheme(
+            next_url, allowed_hosts={request.get_host()}
+        ):
             return redirect(next_url)
         return redirect("people:detail", pk=person.pk)
     return render(
@@ -386,7 +390,8 @@ def _team_id(request: HttpRequest) -> int:
         return request.user.team_id
     asked = request.POST.get("team") or request.GET.get("team") or ""
     teams = Team.objects.order_by("name")
-    team = teams.filter(pk=int(asked)).first() if asked.isdigit() else teams.first()
+    # isdecimal, not isdigit: "²" is a digit that int() refuses.
+    team = teams.filter(pk=int(asked)).first() if asked.isdecimal() else teams.first()
     if team is None:
         raise Http404("There are no teams yet.")
     return team.pk
@@ -437,7 +442,8 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def batch_accept(request: HttpRequest, pk: int) -> HttpResponse:
     made = get_visible_or_404(MatchBatch, request.user, pk=pk)
     require_editable(made, request.user)
-    ids = [int(v) for v in request.POST.getlist("proposal") if v.isdigit()]
+    # isdecimal, not isdigit: "²" is a digit that int() refuses.
+    ids = [int(v) for v in request.POST.getlist("proposal") if v.isdecimal()]
     try:
         cases = actions.accept_proposals(request.user, made, ids)
     except ValidationError as exc:

@@ -155,7 +155,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 def baselines(request: HttpRequest) -> HttpResponse:
     """The national baselines table; `?baseline=<id>` changes one, without it adds one."""
     asked = (request.POST or request.GET).get("baseline", "")
-    baseline = NationalBaseline.objects.filter(pk=int(asked)).first() if asked.isdigit() else None
+    # isdecimal, not isdigit: "²" is a digit that int() refuses.
+    baseline = NationalBaseline.objects.filter(pk=int(asked)).first() if asked.isdecimal() else None
     form = BaselineForm(request.POST or None, instance=baseline)
     if request.method == "POST" and form.is_valid():
         try:
