@@ -497,3 +497,13 @@ def test_accepting_a_batch_counts_the_places_its_own_proposals_take(mo, cara, te
     assert "conflict with one of their current mentees" in problem
     first.refresh_from_db()
     assert first.mentor is None  # all or nothing
+
+
+@pytest.mark.parametrize("pk", [str(2**63), str(-(2**63) - 1), "99999999999999999999999"])
+def test_an_experience_id_past_any_row_is_refused_on_the_field(pk, cara, mo_case, login):
+    """Found by the fuzzer in CI: a list of ids with one past 2**63 - 1 reached SQLite
+    and was a server error; now it is refused on the field like any unknown choice."""
+    url = reverse("mentors:matching_needs", args=[mo_case.person.pk])
+    response = login(cara).post(url, {"experiences": [pk], "mentor_gender_required": "male"})
+    assert response.status_code == 400
+    assert "is not one of the available choices" in response.content.decode()

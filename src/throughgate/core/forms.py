@@ -26,3 +26,23 @@ class DateTimeInput(forms.DateTimeInput):
 
     def __init__(self, attrs: dict | None = None):
         super().__init__(attrs=attrs, format="%Y-%m-%dT%H:%M")
+
+
+MAX_ID = 2**63 - 1  # DEFAULT_AUTO_FIELD is BigAutoField
+
+
+class ModelMultipleChoiceField(forms.ModelMultipleChoiceField):
+    """Django's, refusing an id no row can have before it reaches the database: Django
+    checks a single id's range but not a list's, and SQLite cannot even take a number
+    past 2**63 - 1 as a parameter (OverflowError, a server error)."""
+
+    def _check_values(self, value):  # type: ignore[no-untyped-def]
+        for pk in value:
+            text = str(pk).strip()
+            if text.lstrip("-").isdecimal() and not -MAX_ID <= int(text) <= MAX_ID:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_choice"],
+                    code="invalid_choice",
+                    params={"value": pk},
+                )
+        return super()._check_values(value)

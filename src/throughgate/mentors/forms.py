@@ -10,7 +10,7 @@ from throughgate.accounts import roles
 from throughgate.accounts.models import User
 from throughgate.core.choices import Gender
 from throughgate.core.concurrency import VersionedFormMixin
-from throughgate.core.forms import DateInput
+from throughgate.core.forms import DateInput, ModelMultipleChoiceField
 from throughgate.custody.models import Establishment
 from throughgate.people.models import BOROUGH_CHOICES, Person
 
@@ -63,7 +63,7 @@ class MentorProfileForm(VersionedFormMixin, forms.ModelForm):
         label="Boroughs they must avoid", help_text="For their own safety (licence exclusion "
         "zones are recorded as licence conditions).",
     )  # fmt: skip
-    lived_experience = forms.ModelMultipleChoiceField(
+    lived_experience = ModelMultipleChoiceField(
         queryset=LivedExperienceCategory.objects.filter(active=True),
         required=False,
         widget=forms.CheckboxSelectMultiple,
@@ -261,7 +261,7 @@ class EndConflictForm(forms.Form):
 
 
 class MatchingNeedsForm(forms.Form):
-    experiences = forms.ModelMultipleChoiceField(
+    experiences = ModelMultipleChoiceField(
         queryset=LivedExperienceCategory.objects.filter(active=True),
         required=False,
         widget=forms.CheckboxSelectMultiple,
