@@ -41,7 +41,7 @@ from throughgate.outcomes import evaluation as cohort
 from throughgate.outcomes.models import ReoffendingEvent
 from throughgate.people.models import Person
 
-from .seed import _when
+from .seed import _Seeder, _when
 
 POOL_FILE = "demo-comparison-pool.csv"
 POOL_SIZE = 20_000
@@ -71,7 +71,7 @@ class _History:
         self.recorded.append((event.pk, data["disposal_date"] + timedelta(days=7)))
 
     def proven(self, person: Person, committed: date, convicted: date, **more: Any) -> None:
-        child = _age(person.date_of_birth, committed) < 18
+        child = person.age_on(committed) < 18
         if more.pop("custodial", False):
             disposal = "conviction"
         elif child:
@@ -83,17 +83,6 @@ class _History:
                     disposal_type=disposal, source=source, **more)  # fmt: skip
 
 
-def _age(dob: date, day: date) -> int:
-    return day.year - dob.year - ((day.month, day.day) < (dob.month, dob.day))
-
-
-def _twelfth_birthday(dob: date) -> date:
-    try:
-        return dob.replace(year=dob.year + 12)
-    except ValueError:  # 29 February
-        return date(dob.year + 12, 3, 1)
-
-
 def criminal_histories(history: _History) -> None:
     first: dict[int, CustodyEpisode] = {}
     for episode in CustodyEpisode.objects.filter(person__mentor_profile__isnull=True).order_by(
@@ -103,7 +92,7 @@ def criminal_histories(history: _History) -> None:
     people = Person.objects.in_bulk(list(first))
     for person_id, episode in sorted(first.items()):
         person = people[person_id]
-        earliest = _twelfth_birthday(person.date_of_birth)
+        earliest = _Seeder.birthday(person.date_of_birth, 12)
         sentenced = episode.sentence_date or episode.received_on
         committed = max(earliest, episode.received_on - history.days(20, 150))
         history.proven(person, committed, min(sentenced, episode.received_on), custodial=True,
@@ -128,7 +117,7 @@ def criminal_histories(history: _History) -> None:
             continue
         seen.add(case.person_id)
         person = case.person
-        earliest = _twelfth_birthday(person.date_of_birth)
+        earliest = _Seeder.birthday(person.date_of_birth, 12)
         latest = case.opened_on - timedelta(days=40)
         if latest > earliest and history.rng.random() < 0.25:
             when = earliest + timedelta(days=history.rng.randint(0, (latest - earliest).days))
