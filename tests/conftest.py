@@ -76,3 +76,26 @@ def login():
         return client
 
     return _login
+
+
+@pytest.fixture
+def run_jobs(monkeypatch: Any):
+    """run_jobs() runs every queued background job, as `throughgate worker --batch` does
+    (django-tasks-db's worker, in this process). The worker closes stale database
+    connections between tasks; here that would close the test's own transaction, so that
+    one housekeeping call is left out."""
+    from django_tasks_db.management.commands import db_worker
+
+    from throughgate.core import jobs
+
+    monkeypatch.setattr(db_worker, "close_old_connections", lambda: None)
+    return lambda: jobs.work(batch=True, worker_id="test-worker")
+
+
+@pytest.fixture(autouse=True)
+def job_files_in_a_temporary_folder(monkeypatch: Any, tmp_path_factory: Any) -> None:
+    """Uploads kept for background jobs go to a temporary folder, not the checkout's var/."""
+    from throughgate.outcomes import jobs as evaluation_jobs
+
+    folder = tmp_path_factory.mktemp("job-files")
+    monkeypatch.setattr(evaluation_jobs, "upload_folder", lambda: folder)

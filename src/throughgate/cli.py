@@ -2,6 +2,7 @@
 
     throughgate demo            set up a local demo (SQLite, demo data) and serve it
     throughgate serve           serve the app (production: set SECRET_KEY, DATABASE_URL …)
+    throughgate worker [--batch]      run background jobs (evaluations …) from the queue
     throughgate migrate         create or update the database tables
     throughgate seed-demo       add the demo charity's data (idempotent)
     throughgate createuser      add a staff account
@@ -105,7 +106,49 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(f"  {username:<6} {role_label}")
     if args.no_serve:
         return 0
+    _start_demo_worker()
     return _serve(args.host, args.port, args.threads)
+
+
+def _start_demo_worker() -> None:
+    """The demo runs its background jobs in a thread of the same process, so a newcomer
+    still needs one command; production runs `throughgate worker` on its own."""
+    import threading
+
+    from throughgate.core import jobs
+
+    def run() -> None:
+        from django.db import connection
+
+        try:
+            jobs.work(worker_id="demo-worker")
+        finally:
+            connection.close()
+
+    threading.Thread(target=run, name="throughgate-worker", daemon=True).start()
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0 < seconds <= 3600:
+        raise argparse.ArgumentTypeError("must be more than 0 and at most 3600 seconds")
+    return seconds
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    _setup_django()
+    import logging
+
+    from throughgate.core import jobs
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    if not args.batch:
+        print("Throughgate worker: running background jobs (Ctrl+C to stop)", flush=True)
+    jobs.work(batch=args.batch, interval=args.interval, worker_id=args.worker_id, signals=True)
+    return 0
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -412,6 +455,27 @@ def build_parser() -> argparse.ArgumentParser:
     add_server_options(p, DEMO_HOST)
     p.add_argument("--migrate", action="store_true", help="apply migrations first")
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("worker", help="run background jobs from the queue")
+    p.add_argument(
+        "--batch",
+        action="store_true",
+        help="stop when the queue is empty instead of waiting for more",
+    )
+    p.add_argument(
+        "--interval",
+        type=_positive_seconds,
+        default=1.0,
+        metavar="SECONDS",
+        help="how long to wait between looks at an empty queue (default 1)",
+    )
+    p.add_argument(
+        "--worker-id",
+        default="",
+        metavar="ID",
+        help="name shown in the queue for this worker (default host-pid)",
+    )
+    p.set_defaults(func=cmd_worker)
 
     p = sub.add_parser("migrate", help="create or update the database tables")
     p.add_argument("-v", "--verbosity", type=int, default=1, choices=[0, 1, 2, 3])

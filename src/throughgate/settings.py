@@ -30,6 +30,8 @@ Variables (see docs/deployment.md):
                      offered for new matches (default 42)
   EVALUATION_MIN_PARTICIPANTS  an impact evaluation with fewer matched participants
                      is refused (default 60, the Justice Data Lab's minimum)
+  JOB_STALL_SECONDS  a background job whose worker has not reported for this many
+                     seconds is taken to have died and is run again (default 300)
   STATIC_ROOT        folder for collectstatic, if a separate web server serves /static/
 """
 
@@ -146,6 +148,8 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django.forms",  # widget templates for the project-wide form renderer
     "axes",
+    "django_tasks",
+    "django_tasks_db",
     "throughgate.core",
     "throughgate.accounts",
     "throughgate.people",
@@ -370,4 +374,10 @@ SMALL_NUMBER_THRESHOLD = env_int("SMALL_NUMBER_THRESHOLD", 5, minimum=1)
 SUPERVISION_INTERVAL_DAYS = env_int("SUPERVISION_INTERVAL_DAYS", 42, minimum=1)
 # An impact evaluation with fewer (matched) participants than this is refused.
 EVALUATION_MIN_PARTICIPANTS = env_int("EVALUATION_MIN_PARTICIPANTS", 60, minimum=1)
+
+# Background jobs (core.jobs): Django's task interface, queued in the app's own database
+# and run by `throughgate worker`.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+JOB_STALL_SECONDS = env_int("JOB_STALL_SECONDS", 300, minimum=10)
+
 FORM_RENDERER = "throughgate.core.forms.Renderer"

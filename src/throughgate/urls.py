@@ -5,6 +5,7 @@ from throughgate.casework import views as casework_views
 urlpatterns = [
     path("", casework_views.home, name="home"),
     path("", include("throughgate.accounts.urls")),
+    path("", include("throughgate.core.urls")),
     path("", include("throughgate.casework.urls")),
     path("", include("throughgate.custody.urls")),
     path("", include("throughgate.mentors.urls")),

@@ -95,3 +95,62 @@ class AuditEvent(models.Model):
             append([self], using=kwargs.get("using"))
             return
         super().save(*args, **kwargs)
+
+
+# --- Background jobs ------------------------------------------------------------
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "queued", "Waiting for the worker"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Finished"
+    REFUSED = "refused", "Refused"  # the input was wrong: running it again will not help
+    FAILED = "failed", "Failed"  # something broke: it can be tried again
+
+
+class JobQuerySet(models.QuerySet["Job"]):
+    def visible_to(self, user: Any) -> JobQuerySet:
+        """A job's progress page is for the person who started it; what it made (an
+        evaluation, an import) is shown to others by that record's own rules."""
+        if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+            return self.none()
+        return self.filter(created_by=user)
+
+
+class Job(models.Model):
+    """Long work (an evaluation, an import, a report) done by `throughgate worker` rather
+    than in a web request: what the page shows while it runs, and what it ended in. The
+    queue itself is django-tasks' database backend; this row is the part people see."""
+
+    kind = models.CharField(max_length=60)  # the handler's name in core.jobs
+    title = models.CharField(max_length=200)
+    status = models.CharField(max_length=20, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0)  # per cent
+    step = models.CharField("what it is doing", max_length=200, blank=True)
+    params = models.JSONField(default=dict, blank=True)  # settings only, never personal data
+    result_url = models.CharField(max_length=300, blank=True)
+    # Where to change the choices and start again (the form, filled in as before).
+    back_url = models.CharField(max_length=300, blank=True)
+    message = models.TextField(blank=True)  # why it was refused or failed
+    attempts = models.PositiveSmallIntegerField(default=0)
+    task_id = models.CharField(max_length=64, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = JobQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "heartbeat_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.get_status_display()})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (JobStatus.SUCCEEDED, JobStatus.REFUSED, JobStatus.FAILED)

@@ -4,6 +4,7 @@ running an impact evaluation (stored and audited only when it succeeds)."""
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -131,11 +132,15 @@ def _read_pool_file(upload: Any, spec: Any) -> tuple[Any, str]:
     return pool, name
 
 
-@transaction.atomic
-def run_evaluation(actor: Any, data: dict[str, Any]) -> EvaluationRun:
+def run_evaluation(
+    actor: Any, data: dict[str, Any], progress: Callable[[int, str], None] | None = None
+) -> EvaluationRun:
     """Compare the programme's participants with a matched comparison group and store the
     report. A refusal (too few people, poor balance, a bad file) raises ValidationError
-    and stores nothing."""
+    and stores nothing. `progress(percent, step)` hears how far it has got (the
+    background job's progress bar); everything it saves is saved in one transaction at
+    the end."""
+    progress = progress or (lambda percent, step: None)
     from throughgate.engines import evaluation_report
     from throughgate.engines.evaluation import EvaluationRefused, evaluate
 
@@ -147,17 +152,32 @@ def run_evaluation(actor: Any, data: dict[str, Any]) -> EvaluationRun:
     spec = evaluation_spec(
         list(data["covariates"]), list(data.get("exact") or []), data["k"], float(data["caliper"])
     )
+    progress(5, "Gathering the programme's participants")
     treated = cohort.frame(cohort.participants_of(programme, start, end), as_of)
     if data["pool_source"] == PoolSource.FILE:
+        progress(20, "Reading the comparison file")
         pool, pool_name = _read_pool_file(data["pool_file"], spec)
     else:
+        progress(20, "Gathering the people referred but not supported")
         pool = cohort.frame(cohort.referred_not_supported(programme, start, end), as_of)
         pool_name = f"People referred to {programme} but not supported"
+    progress(40, f"Matching {len(treated):,} participants among {len(pool):,} people")
     try:
         result = evaluate(treated, pool, spec, labels=("participants", pool_name))
     except EvaluationRefused as exc:
         raise ValidationError(f"The evaluation was refused: {exc.reason}.") from None
+    progress(80, "Writing the report")
     report = evaluation_report.report(treated, pool, result)
+    progress(95, "Saving the report")
+    with transaction.atomic():
+        return _save_evaluation(actor, data, programme, pool_name, as_of, start, end, spec,
+                                result, report)  # fmt: skip
+
+
+def _save_evaluation(
+    actor: Any, data: dict[str, Any], programme: Any, pool_name: str, as_of: Any,
+    start: Any, end: Any, spec: Any, result: Any, report: dict[str, Any],
+) -> EvaluationRun:  # fmt: skip
     run = EvaluationRun.objects.create(
         run_by=user_or_none(actor),
         programme=programme,

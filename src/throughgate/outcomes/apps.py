@@ -6,3 +6,6 @@ class OutcomesConfig(AppConfig):
     label = "outcomes"
     verbose_name = "Reoffending outcomes"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import jobs  # noqa: F401 - registers the evaluation's background job

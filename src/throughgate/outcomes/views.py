@@ -18,7 +18,8 @@ from throughgate.accounts import roles
 from throughgate.core import audit, reauth
 from throughgate.core.access import get_visible_or_404, is_editable, require_editable
 from throughgate.core.exports import csv_writer
-from throughgate.core.models import AuditAction
+from throughgate.core.forms import MAX_ID
+from throughgate.core.models import AuditAction, Job
 from throughgate.core.views import attach_errors, only_for
 from throughgate.engines import reoffending as engine
 from throughgate.engines.disclosure import HIDDEN, suppress_row
@@ -26,6 +27,7 @@ from throughgate.people.models import Person
 from throughgate.reports import charts
 
 from . import actions, evaluation, jdl
+from . import jobs as evaluation_jobs
 from .cohort import GROUPINGS, events_for, participants
 from .forms import (
     BaselineForm,
@@ -269,15 +271,15 @@ def jdl_export(request: HttpRequest) -> HttpResponse:
 def evaluation_new(request: HttpRequest) -> HttpResponse:
     """Run an impact evaluation: the programme's participants against a matched group from
     its own referred-but-not-supported people or an uploaded file."""
-    form = EvaluationForm(request.POST or None, request.FILES or None)
+    initial = {}
+    earlier = request.GET.get("from_job", "")
+    if earlier.isascii() and earlier.isdecimal() and 0 < int(earlier) <= MAX_ID:
+        job = Job.objects.visible_to(request.user).filter(kind="evaluation", pk=earlier).first()
+        initial = evaluation_jobs.initial_from(job) if job else {}
+    form = EvaluationForm(request.POST or None, request.FILES or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        try:
-            run = actions.run_evaluation(request.user, form.cleaned_data)
-        except ValidationError as exc:
-            attach_errors(form, exc)
-        else:
-            messages.success(request, "Evaluation finished.")
-            return redirect("outcomes:evaluation", pk=run.pk)
+        job = evaluation_jobs.start(request.user, form.cleaned_data)
+        return redirect("job", pk=job.pk)
     return render(
         request,
         "outcomes/evaluation_new.html",

@@ -1,0 +1,196 @@
+"""Background jobs: long work runs in `throughgate worker`, not in a web request.
+
+The queue is Django's task interface with a database-backed queue (django-tasks and
+django-tasks-db), so it needs nothing but the database the app already has. A `Job` row
+is what people see: a progress bar, what it is doing now, and what it ended in.
+
+- An app registers a handler for a kind of job with `@handler("evaluation")`. The
+  handler gets the job and a `progress(percent, step)` callback, does its work
+  all-or-nothing (one transaction for everything it saves), and returns the URL of what
+  it made. A `ValidationError` means the input was wrong: the job is *refused* with that
+  message and trying again will not help. Any other exception *fails* the job; the page
+  offers to try again.
+- `start(actor, kind, title, params)` saves the job and puts it on the queue in the same
+  transaction, so a job is never queued without its row, nor the reverse.
+- A worker that dies mid-job (killed, out of memory, the machine restarted) leaves the
+  job "running" with a heartbeat that stops moving: every progress call beats it. Each
+  worker, when it starts and between batches, puts such jobs back on the queue
+  (`requeue_stalled`), up to `MAX_ATTEMPTS` runs in all. Because the handler's work is
+  one transaction, a killed run saved nothing and the next run starts clean.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django_tasks import task
+
+from .models import Job, JobStatus
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 3
+
+Progress = Callable[[int, str], None]
+Handler = Callable[[Job, Progress], str]
+HANDLERS: dict[str, Handler] = {}
+
+
+def handler(kind: str) -> Callable[[Handler], Handler]:
+    """Register the function that does one kind of job."""
+
+    def register(function: Handler) -> Handler:
+        HANDLERS[kind] = function
+        return function
+
+    return register
+
+
+def stall_after() -> timedelta:
+    return timedelta(seconds=settings.JOB_STALL_SECONDS)
+
+
+def start(actor: Any, kind: str, title: str, params: dict[str, Any], back_url: str = "") -> Job:
+    """Save a job and queue it, together."""
+    if kind not in HANDLERS:
+        raise ValueError(f"no handler for jobs of kind {kind!r}")
+    with transaction.atomic():
+        job = Job.objects.create(
+            kind=kind,
+            title=title[:200],
+            params=params,
+            created_by=actor if getattr(actor, "pk", None) else None,
+            step="Waiting for the worker",
+        )
+        if back_url:
+            job.back_url = back_url.replace("{job}", str(job.pk))
+            job.save(update_fields=["back_url"])
+        _enqueue(job)
+    return job
+
+
+def _enqueue(job: Job) -> None:
+    result = run_job.enqueue(job.pk)
+    job.task_id = str(result.id)
+    job.save(update_fields=["task_id"])
+
+
+def retry(job: Job) -> Job:
+    """Run a failed job again (refused ones are not retried: the input was wrong)."""
+    with transaction.atomic():
+        updated = Job.objects.filter(pk=job.pk, status=JobStatus.FAILED).update(
+            status=JobStatus.QUEUED, progress=0, step="Waiting for the worker", message="",
+            attempts=0, finished_at=None,
+        )  # fmt: skip
+        if updated:
+            job.refresh_from_db()
+            _enqueue(job)
+    job.refresh_from_db()
+    return job
+
+
+def _progress_of(job: Job) -> Progress:
+    def progress(percent: int, step: str) -> None:
+        now = timezone.now()
+        job.progress, job.step, job.heartbeat_at = max(0, min(100, int(percent))), step[:200], now
+        Job.objects.filter(pk=job.pk).update(progress=job.progress, step=job.step, heartbeat_at=now)
+
+    return progress
+
+
+def _finish(job: Job, status: str, **fields: Any) -> None:
+    fields = {"status": status, "finished_at": timezone.now(), **fields}
+    Job.objects.filter(pk=job.pk).update(**fields)
+
+
+@task()
+def run_job(job_id: int) -> str:
+    """The task the worker runs: claim the job, run its handler, record how it ended."""
+    now = timezone.now()
+    claimed = Job.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(
+        status=JobStatus.RUNNING, started_at=now, heartbeat_at=now, step="Starting"
+    )
+    if not claimed:  # already done (or taken by a run that was thought dead): nothing to do
+        return "skipped"
+    job = Job.objects.get(pk=job_id)
+    Job.objects.filter(pk=job_id).update(attempts=job.attempts + 1)
+    job.attempts += 1
+    try:
+        url = HANDLERS[job.kind](job, _progress_of(job))
+    except ValidationError as exc:
+        _finish(job, JobStatus.REFUSED, message=" ".join(exc.messages), step="Refused")
+        return "refused"
+    except Exception as exc:
+        logger.exception("job %s (%s) failed", job.pk, job.kind)
+        _finish(
+            job, JobStatus.FAILED, step="Failed",
+            message=f"It stopped with an error ({type(exc).__name__}). Nothing was saved; "
+            "you can try again, and if it fails again tell your administrator.",
+        )  # fmt: skip
+        raise
+    _finish(job, JobStatus.SUCCEEDED, progress=100, step="Finished", result_url=url)
+    return "succeeded"
+
+
+def requeue_stalled(now: Any = None) -> int:
+    """Put back on the queue the jobs whose worker stopped mid-run (no heartbeat for
+    JOB_STALL_SECONDS); after MAX_ATTEMPTS runs a job fails instead. Returns how many
+    were put back. Safe with several workers: each job is moved by one of them only."""
+    now = now or timezone.now()
+    cutoff = now - stall_after()
+    requeued = 0
+    for job in Job.objects.filter(status=JobStatus.RUNNING, heartbeat_at__lt=cutoff):
+        with transaction.atomic():
+            if job.attempts >= MAX_ATTEMPTS:
+                Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(
+                    status=JobStatus.FAILED, finished_at=now, step="Failed",
+                    message=f"The worker stopped during each of {job.attempts} runs. "
+                    "Nothing was saved; tell your administrator.",
+                )  # fmt: skip
+                continue
+            moved = Job.objects.filter(
+                pk=job.pk, status=JobStatus.RUNNING, heartbeat_at=job.heartbeat_at
+            ).update(
+                status=JobStatus.QUEUED, progress=0,
+                step="The worker stopped during the last run; waiting to run it again",
+            )  # fmt: skip
+            if moved:
+                job.refresh_from_db()
+                _enqueue(job)
+                requeued += 1
+    return requeued
+
+
+def work(
+    *, batch: bool = False, interval: float = 1.0, worker_id: str = "", signals: bool = False
+) -> None:
+    """The worker loop behind `throughgate worker`: requeue stalled jobs, run everything
+    ready (django-tasks-db's worker), sleep, repeat. `batch`: stop once the queue is
+    empty."""
+    import os
+    import socket
+    import time
+
+    from django_tasks_db.management.commands.db_worker import Worker
+
+    worker = Worker(
+        queue_names=["*"], interval=0, batch=True, backend_name="default",
+        startup_delay=False, max_tasks=None, excluded_queue_names=[],
+        worker_id=(worker_id or f"{socket.gethostname()}-{os.getpid()}")[:64],
+    )  # fmt: skip
+    if signals:  # Ctrl+C or SIGTERM: finish the job in hand, then stop
+        worker.configure_signals()
+    while True:
+        if requeue_stalled():
+            logger.warning("put stalled jobs back on the queue")
+        worker.run()
+        if batch or not worker.running:
+            return
+        time.sleep(interval)
