@@ -239,3 +239,97 @@ def confirm_password(client: Any, password: str = PASSWORD) -> Any:
     response = client.post("/confirm-password/", {"password": password})
     assert response.status_code == 302, f"confirming the password answered {response.status_code}"
     return client
+
+
+# --- Training and consultancy (prevention/training) --------------------------------
+
+
+def make_course(actor: Any, trainers: Any = None, **overrides: Any) -> Any:
+    """A one-day course for teachers, delivered a week ago, £450 (through the action)."""
+    from throughgate.prevention.training import actions as training_actions
+
+    today = timezone.localdate()
+    data = {
+        "kind": "course",
+        "title": f"Spotting county lines {next(_counter)}",
+        "audience": "teachers",
+        "client": "Lambeth Council",
+        "start_date": today - timedelta(days=7),
+        "end_date": overrides.get("start_date", today - timedelta(days=7)),
+        "sessions": 1,
+        "fee": "450.00",
+    }
+    data.update(overrides)
+    return training_actions.create_course(actor, data, trainers or [actor], today=today)
+
+
+def make_delegates(actor: Any, course: Any, names: Any, attendance: str = "attended") -> list:
+    """Delegates by name ("Jo Bloggs" or ("Jo Bloggs", "Met Police", "PC"))."""
+    from throughgate.prevention.training import actions as training_actions
+
+    rows = []
+    for line, entry in enumerate(names, start=1):
+        name, organisation, role = (entry, "", "") if isinstance(entry, str) else entry
+        rows.append({"line": line, "name": name, "organisation": organisation, "role": role})
+    return training_actions.add_delegates(actor, course, rows, attendance)
+
+
+def make_concern(person: Person, raised_by: Any, hours_ago: float = 1, **overrides: Any) -> Any:
+    """A safeguarding concern about `person`, raised by `raised_by` now (seen `hours_ago`
+    hours earlier): county lines, the young person at risk, no immediate danger."""
+    from throughgate.casework import safeguarding
+
+    data = {
+        "observed_at": timezone.now() - timedelta(hours=hours_ago),
+        "what_happened": "Has a second phone and new trainers; says he 'works' in Margate.",
+        "at_risk": "young_person",
+        "at_risk_name": "",
+        "category": "county_lines",
+        "immediate_action": "Talked it through with him.",
+        "immediate_danger": False,
+    }
+    data.update(overrides)
+    return safeguarding.raise_concern(raised_by, person, data)
+
+
+def make_venue(actor: Any = None, **overrides: Any) -> Any:
+    """A secondary academy in Lambeth, with a main contact and a safeguarding lead."""
+    from throughgate.prevention import actions as prevention_actions
+
+    data = {
+        "name": f"Brixton Academy {next(_counter)}",
+        "kind": "school",
+        "school_type": "academy",
+        "phase": "secondary",
+        "borough": "Lambeth",
+        "contact_name": "Ms Okonjo",
+        "contact_email": "okonjo@example.org",
+        "dsl_name": "Mr Hale",
+    }
+    data.update(overrides)
+    return prevention_actions.create_venue(actor, data)
+
+
+def make_workshop(actor: Any, venue: Any = None, groups: Any = None, **overrides: Any) -> Any:
+    """A one-hour county lines workshop run by `actor` today for Year 9 (12 girls,
+    13 boys, 25 in all) at `venue` (a new school if none). `groups` is a list of
+    (year group, girls, boys, other)."""
+    from throughgate.prevention import actions as prevention_actions
+    from throughgate.prevention.models import WorkshopTopic
+
+    topics = overrides.pop("topics", None) or [WorkshopTopic.objects.get(name="County lines")]
+    facilitators = overrides.pop("facilitators", None) or [actor]
+    data = {
+        "held_on": timezone.localdate(),
+        "venue": venue or make_venue(actor),
+        "duration_minutes": 60,
+        "repeat_group": False,
+        "teacher_rating": 5,
+        "teacher_comment": "",
+    }
+    data.update(overrides)
+    rows = [
+        {"year_group": y, "girls": g, "boys": b, "other": o}
+        for y, g, b, o in (groups or [("Y9", 12, 13, 0)])
+    ]
+    return prevention_actions.record_workshop(actor, data, rows, topics, facilitators)

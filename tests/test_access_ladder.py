@@ -799,7 +799,7 @@ def test_analyst_can_use_page(page, world, login):
         ("kim", "casework:caseload"),
         ("pat", "casework:caseload"),
         ("cara", "casework:referral_queue"),
-        ("sam", "casework:case_list"),
+        ("sam", "casework:safeguarding_queue"),
         ("ade", "casework:referral_queue"),
         ("fay", "reports:dashboard"),
     ],

@@ -60,6 +60,12 @@ def is_active_caseworker(user: Any) -> bool:
     return bool(user.is_active and user.role in CASEWORKER_ROLES)
 
 
+def leads_safeguarding(user: Any) -> bool:
+    """The safeguarding lead(s) and the manager/admin: they see and act on every
+    safeguarding concern."""
+    return role_of(user) in (Role.SAFEGUARDING_LEAD, Role.ADMIN)
+
+
 def manages_cases(user: Any) -> bool:
     """Triage referrals, assign mentors, move phases and close cases."""
     return role_of(user) in (Role.ADMIN, Role.COORDINATOR)
@@ -86,6 +92,8 @@ def nav_links_for(user: Any) -> list[tuple[str, str]]:
     if role in (Role.ADMIN, Role.ANALYST):
         links.append(("Reports", reverse("reports:dashboard")))
         links.append(("Outcomes", reverse("outcomes:dashboard")))
+    if leads_safeguarding(user):
+        links.append(("Safeguarding", reverse("casework:safeguarding_queue")))
     if role == Role.ADMIN:
         links.append(("Audit trail", reverse("audit_trail")))
     return links

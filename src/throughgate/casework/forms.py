@@ -20,7 +20,27 @@ from .models import (
     Phase,
     Programme,
     Referral,
+    ReferralSource,
 )
+
+# Who referred, grouped so each programme's usual referrers sit together: prisons and
+# justice services for custody mentoring, schools and children's services for prevention.
+REFERRAL_SOURCE_GROUPS: list[tuple[str, Any]] = [
+    ("", "Choose who referred"),
+    ("Prison and justice services", [
+        (s, ReferralSource(s).label) for s in (ReferralSource.PRISON, ReferralSource.PROBATION,
+                                               ReferralSource.YJS, ReferralSource.POLICE)
+    ]),
+    ("Schools and children's services", [
+        (s, ReferralSource(s).label) for s in (ReferralSource.SCHOOL,
+                                               ReferralSource.CHILDRENS_SERVICES,
+                                               ReferralSource.LOCAL_AUTHORITY)
+    ]),
+    ("Family and others", [
+        (s, ReferralSource(s).label) for s in (ReferralSource.FAMILY, ReferralSource.SELF,
+                                               ReferralSource.OTHER)
+    ]),
+]  # fmt: skip
 
 
 class ReferralForm(forms.ModelForm):
@@ -42,6 +62,7 @@ class ReferralForm(forms.ModelForm):
             programmes = programmes.filter(team_id=user.team_id)
         self.fields["programme"].queryset = programmes
         self.fields["programme"].empty_label = None
+        self.fields["source_type"].choices = REFERRAL_SOURCE_GROUPS
         if not self.is_bound and "referral_date" not in self.initial:
             self.initial["referral_date"] = timezone.localdate()
 

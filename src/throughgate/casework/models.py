@@ -88,6 +88,8 @@ class ReferralSource(models.TextChoices):
     PROBATION = "probation", "Probation"
     YJS = "yjs", "Youth Justice Service"
     SCHOOL = "school", "School"
+    CHILDRENS_SERVICES = "childrens_services", "Children's services / social care"
+    LOCAL_AUTHORITY = "local_authority", "Local authority (other)"
     POLICE = "police", "Police"
     FAMILY = "family", "Family"
     SELF = "self", "Self-referral"
@@ -892,3 +894,16 @@ class ETEOutcome(models.TextChoices):
     NEET = "neet", "Not in education, employment or training"
     UNABLE = "unable", "Unable to work (health, caring)"
     UNKNOWN = "unknown", "Not known"
+
+
+# Safeguarding concerns and exploitation risk checks live in their own module; imported
+# here so Django finds them as casework models.
+from .safeguarding_models import (  # noqa: E402, F401
+    ConcernAction,
+    ConcernDecision,
+    MASHReferral,
+    NRMReferral,
+    RiskCheck,
+    RiskIndicator,
+    SafeguardingConcern,
+)

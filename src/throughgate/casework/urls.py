@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import support_views, views
+from . import safeguarding_views, support_views, views
 
 app_name = "casework"
 urlpatterns = [
@@ -35,4 +35,29 @@ urlpatterns = [
     ),
     path("agencies/", support_views.agency_list, name="agency_list"),
     path("agencies/new/", support_views.agency_new, name="agency_new"),
+    # Safeguarding concerns, the lead's queue, a person's chronology; risk checks.
+    path("safeguarding/", safeguarding_views.safeguarding_queue, name="safeguarding_queue"),
+    path(
+        "people/<int:person_pk>/safeguarding/new/",
+        safeguarding_views.concern_new,
+        name="concern_new",
+    ),
+    path(
+        "people/<int:person_pk>/safeguarding/",
+        safeguarding_views.safeguarding_chronology,
+        name="safeguarding_chronology",
+    ),
+    path("concerns/<int:pk>/", safeguarding_views.concern_detail, name="concern_detail"),
+    path("concerns/<int:pk>/triage/", safeguarding_views.concern_triage, name="concern_triage"),
+    path(
+        "concerns/<int:pk>/actions/new/",
+        safeguarding_views.concern_action_new,
+        name="concern_action_new",
+    ),
+    path("concerns/<int:pk>/mash/", safeguarding_views.concern_mash, name="concern_mash"),
+    path("concerns/<int:pk>/nrm/", safeguarding_views.concern_nrm, name="concern_nrm"),
+    path("concerns/<int:pk>/close/", safeguarding_views.concern_close, name="concern_close"),
+    path(
+        "cases/<int:pk>/risk-checks/new/", safeguarding_views.risk_check_new, name="risk_check_new"
+    ),  # fmt: skip
 ]

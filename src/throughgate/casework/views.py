@@ -39,6 +39,10 @@ from .forms import (
     ReferralForm,
 )
 from .models import Action, Case, MentorAssignment, NeedStatus, Phase, Referral, ReferralStatus
+from .risk import risk_grid
+from .safeguarding import hidden_concern_count, safeguarding_leads
+from .safeguarding_models import SafeguardingConcern, leads_safeguarding
+from .safeguarding_views import overdue_rows
 from .timeline import build_timeline
 
 RELEASE_SOON_DAYS = 28
@@ -95,6 +99,9 @@ def home(request: HttpRequest) -> HttpResponse:
         return redirect("reports:dashboard")
     if roles.manages_cases(user):
         return redirect("casework:referral_queue")
+    if leads_safeguarding(user):
+        # The safeguarding lead starts on the concerns waiting for triage.
+        return redirect("casework:safeguarding_queue")
     return redirect("casework:case_list")
 
 
@@ -168,6 +175,8 @@ def referral_queue(request: HttpRequest) -> HttpResponse:
             "due_count": len(due_rows),
             "unassigned": unassigned[:25],
             "mentor_attention": mentor_views.attention(request.user),
+            # Safeguarding concerns past their triage deadline (the manager's escalation).
+            "overdue_concerns": overdue_rows(request.user),
         },
     )
 
@@ -418,9 +427,23 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "has_plan": ReleasePlan.objects.filter(case=case).exists(),
             "history": case.mentor_assignments.select_related("mentor", "assigned_by"),
             "figures": support_views.progress_figures(case),
+            "risk": risk_grid(case),
+            **_safeguarding_summary(user, case),
             **_support_counts(case),
         },
     )
+
+
+def _safeguarding_summary(user: Any, case: Case) -> dict[str, Any]:
+    """What the case page says about safeguarding: the concerns this user may read, and
+    only the number of those they may not (with whom to ask)."""
+    return {
+        "concerns": SafeguardingConcern.objects.visible_to(user)
+        .filter(person_id=case.person_id)
+        .order_by("-raised_at")[:10],
+        "hidden_concerns": hidden_concern_count(user, case.person),
+        "safeguarding_leads": safeguarding_leads(),
+    }
 
 
 def _support_counts(case: Case) -> dict[str, int]:

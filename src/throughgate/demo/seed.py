@@ -105,6 +105,8 @@ from throughgate.outcomes.models import ReoffendingEvent
 from throughgate.people import actions as people
 from throughgate.people.models import Alias, FamilyMember, Person, Relationship
 
+from .safeguarding import set_up_safeguarding
+
 T = TypeVar("T")
 
 DEMO_PASSWORD = "throughgate-demo"
@@ -3614,6 +3616,7 @@ def seed(progress: bool = True, scale: float = 1.0) -> dict[str, int]:
                 bar.update()
         set_up_mentors(seeder)
         set_up_support(seeder)
+        set_up_safeguarding(seeder)
         set_up_outcomes(seeder)
         from .evaluation import set_up_evaluation  # imports this module
 
