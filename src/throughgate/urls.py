@@ -12,4 +12,5 @@ urlpatterns = [
     path("", include("throughgate.outcomes.urls")),
     path("people/", include("throughgate.people.urls")),
     path("reports/", include("throughgate.reports.urls")),
+    path("training/", include("throughgate.prevention.training.urls")),
 ]

@@ -94,6 +94,10 @@ def nav_links_for(user: Any) -> list[tuple[str, str]]:
         links.append(("Outcomes", reverse("outcomes:dashboard")))
     if leads_safeguarding(user):
         links.append(("Safeguarding", reverse("casework:safeguarding_queue")))
+    if role in (Role.PREVENTION_FACILITATOR, Role.ADMIN):
+        links.append(("Training", reverse("training:course_list")))
+    if role == Role.ANALYST:
+        links.append(("Training figures", reverse("training:summary")))
     if role == Role.ADMIN:
         links.append(("Audit trail", reverse("audit_trail")))
     return links

@@ -106,6 +106,7 @@ from throughgate.people import actions as people
 from throughgate.people.models import Alias, FamilyMember, Person, Relationship
 
 from .safeguarding import set_up_safeguarding
+from .training import set_up_training
 
 T = TypeVar("T")
 
@@ -3617,6 +3618,7 @@ def seed(progress: bool = True, scale: float = 1.0) -> dict[str, int]:
         set_up_mentors(seeder)
         set_up_support(seeder)
         set_up_safeguarding(seeder)
+        set_up_training(seeder)
         set_up_outcomes(seeder)
         from .evaluation import set_up_evaluation  # imports this module
 
