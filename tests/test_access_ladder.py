@@ -418,8 +418,11 @@ def build_world() -> World:
             report={},
         ),  # fmt: skip
         "job": Job.objects.create(
-            kind="evaluation", title="Impact evaluation", status=JobStatus.FAILED,
-            message="It stopped with an error.", created_by=users["fay"],
+            kind="evaluation",
+            title="Impact evaluation",
+            status=JobStatus.FAILED,
+            message="It stopped with an error.",
+            created_by=users["fay"],
         ),  # fmt: skip
         "reoffending": outcome_actions.record_event(
             cara,
