@@ -158,6 +158,7 @@ INSTALLED_APPS = [
     "throughgate.mentors",
     "throughgate.outcomes",
     "throughgate.reports",
+    "throughgate.prevention",
     "throughgate.prevention.training",
 ]
 

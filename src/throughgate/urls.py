@@ -12,5 +12,6 @@ urlpatterns = [
     path("", include("throughgate.outcomes.urls")),
     path("people/", include("throughgate.people.urls")),
     path("reports/", include("throughgate.reports.urls")),
+    path("prevention/", include("throughgate.prevention.urls")),
     path("training/", include("throughgate.prevention.training.urls")),
 ]

@@ -94,6 +94,11 @@ def nav_links_for(user: Any) -> list[tuple[str, str]]:
         links.append(("Outcomes", reverse("outcomes:dashboard")))
     if leads_safeguarding(user):
         links.append(("Safeguarding", reverse("casework:safeguarding_queue")))
+    if role in (Role.PREVENTION_FACILITATOR, Role.SAFEGUARDING_LEAD, Role.ADMIN):
+        links.append(("Schools", reverse("prevention:venue_list")))
+        links.append(("Workshops", reverse("prevention:workshop_list")))
+    if role in (Role.PREVENTION_FACILITATOR, Role.SAFEGUARDING_LEAD, Role.ADMIN, Role.ANALYST):
+        links.append(("Reach", reverse("prevention:reach")))
     if role in (Role.PREVENTION_FACILITATOR, Role.ADMIN):
         links.append(("Training", reverse("training:course_list")))
     if role == Role.ANALYST:

@@ -105,6 +105,7 @@ from throughgate.outcomes.models import ReoffendingEvent
 from throughgate.people import actions as people
 from throughgate.people.models import Alias, FamilyMember, Person, Relationship
 
+from .prevention import set_up_prevention
 from .safeguarding import set_up_safeguarding
 from .training import set_up_training
 
@@ -3618,6 +3619,7 @@ def seed(progress: bool = True, scale: float = 1.0) -> dict[str, int]:
         set_up_mentors(seeder)
         set_up_support(seeder)
         set_up_safeguarding(seeder)
+        set_up_prevention(seeder)
         set_up_training(seeder)
         set_up_outcomes(seeder)
         from .evaluation import set_up_evaluation  # imports this module
