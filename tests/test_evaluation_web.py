@@ -5,6 +5,7 @@ not take on, the stored report, and every bad file refused with nothing stored."
 from __future__ import annotations
 
 import io
+import os
 from datetime import timedelta
 
 import pandas as pd
@@ -321,3 +322,38 @@ def test_a_file_is_needed_when_comparing_with_a_file(cohort12, programme, ade, l
 
 def test_a_missing_report_is_404(ade, login):
     assert login(ade).get(reverse("outcomes:evaluation", args=[12345])).status_code == 404
+
+
+def test_an_evaluation_whose_worker_died_runs_again_to_one_report(
+    cohort12, programme, ade, login, run_jobs
+):
+    """Issue 10: the worker was killed while the evaluation ran (its transaction, and so
+    its report, died with it); the next worker runs it again from the kept file."""
+    from datetime import timedelta as _timedelta
+
+    from django.conf import settings
+
+    from throughgate.core import jobs
+
+    treated = participants_frame(programme)
+    client = login(ade)
+    client.post(URL, form_data(programme, csv_upload(pool_for(treated))))
+    job = Job.objects.get()
+    kept = job.params["pool_file"]["path"]
+    assert os.stat(kept).st_mode & 0o777 == 0o600  # readable by this account only
+    assert job.params["pool_file"]["name"] == "pool.csv" and "pool.csv" not in kept
+    # A worker claimed it and died: running, a stopped heartbeat, nothing saved.
+    stopped = timezone.now() - _timedelta(seconds=settings.JOB_STALL_SECONDS + 5)
+    Job.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING, heartbeat_at=stopped,
+                                         attempts=1, progress=40)  # fmt: skip
+    assert not EvaluationRun.objects.exists()
+
+    assert jobs.requeue_stalled() == 1
+    run_jobs()
+
+    job.refresh_from_db()
+    assert (job.status, job.attempts) == (JobStatus.SUCCEEDED, 2)
+    run = EvaluationRun.objects.get()  # one report, not two
+    assert job.result_url == reverse("outcomes:evaluation", args=[run.pk])
+    assert run.report["headline"]["estimate"] == pytest.approx(-0.35)
+    assert not os.path.exists(kept)  # the uploaded file is removed once it has been used
