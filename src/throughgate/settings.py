@@ -32,6 +32,7 @@ Variables (see docs/deployment.md):
                      is refused (default 60, the Justice Data Lab's minimum)
   JOB_STALL_SECONDS  a background job whose worker has not reported for this many
                      seconds is taken to have died and is run again (default 300)
+  DATABASE_REPLICA_URL  a PostgreSQL read replica for reports and dashboards (optional)
   STATIC_ROOT        folder for collectstatic, if a separate web server serves /static/
 """
 
@@ -239,6 +240,23 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
     )
     _db["TEST"] = {"NAME": None}  # in-memory for tests
 DATABASES = {"default": _db}
+
+# Reports and dashboards (views marked core.routers.on_replica) may read from a replica.
+_replica_url = os.environ.get("DATABASE_REPLICA_URL", "").strip()
+if _replica_url:
+    if _db["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured(
+            "DATABASE_REPLICA_URL needs DATABASE_URL to be PostgreSQL (SQLite has no replicas)."
+        )
+    try:
+        _replica = dj_database_url.parse(_replica_url, conn_max_age=60, conn_health_checks=True)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"DATABASE_REPLICA_URL cannot be understood: {exc}") from None
+    if _replica["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured("DATABASE_REPLICA_URL must be a postgres:// URL.")
+    _replica["TEST"] = {"MIRROR": "default"}  # tests read the replica as the primary
+    DATABASES["replica"] = _replica
+DATABASE_ROUTERS = ["throughgate.core.routers.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Accounts and log-in ------------------------------------------------------

@@ -20,6 +20,7 @@ from throughgate.core.access import get_visible_or_404, is_editable, require_edi
 from throughgate.core.exports import csv_writer
 from throughgate.core.forms import MAX_ID
 from throughgate.core.models import AuditAction, Job
+from throughgate.core.routers import on_replica
 from throughgate.core.views import attach_errors, only_for
 from throughgate.engines import reoffending as engine
 from throughgate.engines.disclosure import HIDDEN, suppress_row
@@ -97,6 +98,7 @@ class Row:
 
 @require_GET
 @only_for(may_see_outcomes)
+@on_replica
 def dashboard(request: HttpRequest) -> HttpResponse:
     form = CohortFilterForm(request.GET or None, user=request.user)
     group_by, as_of = "year", timezone.localdate()

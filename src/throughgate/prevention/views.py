@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from throughgate.core.access import get_visible_or_404, is_editable, require_editable
 from throughgate.core.exports import csv_writer
+from throughgate.core.routers import on_replica
 from throughgate.core.views import attach_errors, only_for, paginate
 from throughgate.people.models import BOROUGH_CHOICES
 
@@ -465,6 +466,7 @@ def _saved(request: HttpRequest, message: str) -> HttpResponse:
 
 @require_GET
 @only_for(may_see_reach)
+@on_replica
 def reach(request: HttpRequest) -> HttpResponse:
     year = _year_param(request)
     return render(

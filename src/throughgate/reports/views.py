@@ -21,6 +21,7 @@ from throughgate.casework.models import (
     ReferralSource,
     ReferralStatus,
 )
+from throughgate.core.routers import on_replica
 from throughgate.core.views import only_for
 from throughgate.engines.disclosure import Cell, suppress_row, suppress_total
 
@@ -91,6 +92,7 @@ def dashboard_figures() -> list[Figure]:
 
 @require_GET
 @only_for(lambda u: roles.role_of(u) in (roles.Role.ADMIN, roles.Role.ANALYST))
+@on_replica
 def dashboard(request: HttpRequest) -> HttpResponse:
     return render(
         request,

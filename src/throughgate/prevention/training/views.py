@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from throughgate.core import audit
 from throughgate.core.access import get_visible_or_404, require_editable
 from throughgate.core.exports import csv_writer
+from throughgate.core.routers import on_replica
 from throughgate.core.views import attach_errors, only_for, paginate
 from throughgate.engines.training import (
     financial_year_label,
@@ -338,6 +339,7 @@ def feedback_new(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @only_for(sees_training_summary)
+@on_replica
 def summary(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     years = financial_years(first_course_date())
