@@ -104,8 +104,13 @@ class ReleaseCalendarFilterForm(forms.Form):
     borough = forms.ChoiceField(required=False, label="Borough")
     flagged = forms.BooleanField(required=False, label="Only releases with a problem")
 
-    def __init__(self, *args: Any, **kwargs: Any):
+    def __init__(self, *args: Any, user: Any = None, **kwargs: Any):
         super().__init__(*args, **kwargs)
         _establishment_field(self, "establishment")
-        self.fields["mentor"].queryset = roles.caseworkers()
+        mentors = roles.caseworkers()
+        if user is not None and user.team_id and not roles.sees_everyone(user):
+            # A coordinator's calendar holds her team's releases: offer its mentors only,
+            # not every caseworker of a region.
+            mentors = mentors.filter(team_id=user.team_id)
+        self.fields["mentor"].queryset = mentors
         self.fields["borough"].choices = [("", "Any borough"), *BOROUGH_CHOICES]

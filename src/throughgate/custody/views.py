@@ -167,7 +167,7 @@ def episode_release(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @only_for(may_use_release_calendar)
 def release_calendar(request: HttpRequest) -> HttpResponse:
-    form = ReleaseCalendarFilterForm(request.GET or None)
+    form = ReleaseCalendarFilterForm(request.GET or None, user=request.user)
     filters: dict[str, Any] = {}
     if form.is_valid():
         data = form.cleaned_data
