@@ -512,3 +512,11 @@ def test_two_people_changing_a_schools_details_the_second_is_told(pat, ade, venu
     assert "Ade Bello changed this record" in response.content.decode()
     venue.refresh_from_db()
     assert venue.contact_name == "Mr Boateng"
+
+
+def test_a_search_with_a_nul_character_finds_nothing_rather_than_failing(pat, login):
+    """Found by the fuzzer on PostgreSQL, which refuses NUL in text."""
+    make.make_venue(pat, name="Lambeth Academy")
+    response = login(pat).get(reverse("prevention:venue_list"), {"q": "Lambeth\x00"})
+    assert response.status_code == 200
+    assert "Lambeth Academy" in response.content.decode()  # the NUL is dropped, not the search

@@ -99,7 +99,8 @@ def venue_list(request: HttpRequest) -> HttpResponse:
     venues = Venue.objects.visible_to(request.user)
     borough = request.GET.get("borough", "")
     kind = request.GET.get("kind", "")
-    query = " ".join(request.GET.get("q", "").split())[:100]
+    # NUL never matches a name, and PostgreSQL refuses it in a query.
+    query = " ".join(request.GET.get("q", "").replace("\x00", " ").split())[:100]
     show = request.GET.get("show", "")
     if borough in dict(BOROUGH_CHOICES):
         venues = venues.filter(borough=borough)
