@@ -5,6 +5,7 @@
     throughgate worker [--batch]      run background jobs (evaluations …) from the queue
     throughgate migrate         create or update the database tables
     throughgate seed-demo       add the demo charity's data (idempotent)
+    throughgate generate --scale charity|region [--seed N]   synthetic data for scale tests
     throughgate createuser      add a staff account
     throughgate load-establishments   refresh the prison register
     throughgate add-instrument FILE   add a questionnaire described as JSON
@@ -177,6 +178,42 @@ def cmd_seed_demo(args: argparse.Namespace) -> int:
     except DemoDataError as exc:
         print(f"throughgate: {exc}", file=sys.stderr)
         return 1
+    return 0
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    if args.comparison_pool is not None:
+        if not args.output:
+            print("throughgate generate: error: --comparison-pool needs --output FILE.parquet",
+                  file=sys.stderr)  # fmt: skip
+            return 2
+        from throughgate.engines.generate import write_comparison_pool
+
+        try:
+            rows = write_comparison_pool(args.comparison_pool, args.output, seed=args.seed)
+        except (OSError, ValueError, ImportError) as exc:
+            print(f"throughgate: cannot write {args.output}: {exc}", file=sys.stderr)
+            return 1
+        if not args.quiet:
+            print(f"Wrote {rows} comparison offenders to {args.output}")
+    if args.scale is None:
+        if args.comparison_pool is None:
+            print("throughgate generate: error: give --scale or --comparison-pool",
+                  file=sys.stderr)  # fmt: skip
+            return 2
+        return 0
+    _setup_django()
+    from throughgate.demo.generate import GenerateError, generate
+
+    try:
+        rows = generate(args.scale, seed=args.seed, quiet=args.quiet)
+    except GenerateError as exc:
+        print(f"throughgate: {exc}", file=sys.stderr)
+        return 1
+    if not args.quiet:
+        width = max(len(t) for t in rows)
+        for table, count in rows.items():
+            print(f"{table:<{width}}  {count:>10,}")
     return 0
 
 
@@ -484,6 +521,19 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("seed-demo", help="add the demo charity's data (safe to repeat)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     p.set_defaults(func=cmd_seed_demo)
+
+    p = sub.add_parser("generate", help="fill an empty database with synthetic data for scale "
+                       "tests, or write a comparison pool (docs/scale.md)")  # fmt: skip
+    p.add_argument("--scale", choices=["charity", "region", "tiny"], metavar="charity|region",
+                   help="charity: 5,000 people, 250,000 contacts; region: 100,000 people, "
+                   "5,000,000 contacts (empty database only)")  # fmt: skip
+    p.add_argument("--seed", type=int, default=2006, help="random seed (default 2006)")
+    p.add_argument("--comparison-pool", type=_whole_number, metavar="N",
+                   help="write N invented comparison offenders to --output (no database)",
+                   )  # fmt: skip
+    p.add_argument("--output", metavar="FILE.parquet", help="where --comparison-pool writes")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bars or table")
+    p.set_defaults(func=cmd_generate)
 
     p = sub.add_parser("createuser", help="add a staff account (password from prompt or "
                        "THROUGHGATE_PASSWORD)")  # fmt: skip
