@@ -29,6 +29,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django_tasks import task
 
@@ -115,13 +116,12 @@ def run_job(job_id: int) -> str:
     """The task the worker runs: claim the job, run its handler, record how it ended."""
     now = timezone.now()
     claimed = Job.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(
-        status=JobStatus.RUNNING, started_at=now, heartbeat_at=now, step="Starting"
-    )
+        status=JobStatus.RUNNING, started_at=now, heartbeat_at=now, step="Starting",
+        attempts=F("attempts") + 1,
+    )  # fmt: skip
     if not claimed:  # already done (or taken by a run that was thought dead): nothing to do
         return "skipped"
     job = Job.objects.get(pk=job_id)
-    Job.objects.filter(pk=job_id).update(attempts=job.attempts + 1)
-    job.attempts += 1
     try:
         url = HANDLERS[job.kind](job, _progress_of(job))
     except ValidationError as exc:
