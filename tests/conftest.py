@@ -73,6 +73,7 @@ def login():
     def _login(user: Any) -> Client:
         client = Client()
         client.force_login(user)
+        make.pass_two_factor(client, user)
         return client
 
     return _login

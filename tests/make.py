@@ -62,6 +62,47 @@ def make_user(
     return user
 
 
+def authenticator_app(user: User) -> Any:
+    """The user's authenticator app, as if they had set it up: a confirmed TOTP device
+    whose secret the tests know (django-otp's own model)."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=True)
+    return device
+
+
+def current_code(device: Any) -> str:
+    """The code the app shows now. django-otp accepts each code once, so a test that
+    logs the same user in twice within 30 seconds would be refused the second time; the
+    device forgets the last code it accepted first, as if the next 30 seconds had begun."""
+    from django_otp.oath import TOTP
+
+    type(device).objects.filter(pk=device.pk).update(last_t=-1)
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    return f"{totp.token():0{device.digits}d}"
+
+
+def give_code(client: Any, user: User, next_url: str = "") -> Any:
+    """Type the app's current code on the two-factor page, as a person would."""
+    data = {"code": current_code(authenticator_app(user))}
+    if next_url:
+        data["next"] = next_url
+    return client.post("/two-factor/", data)
+
+
+def pass_two_factor(client: Any, user: User) -> None:
+    """Mark a test client's session as having given the two-factor code, exactly as
+    django_otp.login does after a right code (the code page itself is tested in
+    tests/test_two_factor.py)."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = authenticator_app(user).persistent_id
+    session.save()
+
+
 def make_programme(
     name: str = "Custody to community", kind: str = ProgrammeKind.CUSTODY, team: Team | None = None
 ) -> Programme:

@@ -42,6 +42,7 @@ from hypothesis import strategies as st
 
 from throughgate.core.models import AuditAction, AuditEvent
 
+from . import make
 from . import test_access_ladder as ladder
 from .test_access_ladder import (
     FORM,
@@ -329,6 +330,7 @@ def client_for(page: Page, world: World) -> Client:
     who = user_for(page)
     if who is not None:
         client.force_login(world.users[who])  # outside the examples' savepoints, so it stays
+        make.pass_two_factor(client, world.users[who])
     return client
 
 

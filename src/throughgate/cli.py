@@ -64,6 +64,9 @@ def _prepare_demo_environment() -> None:
     """Demo mode: DEBUG on, plain HTTP on localhost, a secret key kept in the data folder."""
     os.environ["DEBUG"] = "true"
     os.environ["HTTPS"] = "off"
+    # Its log-ins are published in the README, so a second factor would protect nothing;
+    # TWO_FACTOR_REQUIRED=true before `throughgate demo` tries it out.
+    os.environ.setdefault("TWO_FACTOR_REQUIRED", "false")
     data_dir = _data_dir()
     data_dir.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("THROUGHGATE_DATA_DIR", str(data_dir))
@@ -105,6 +108,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"\nDemo log-ins (password for all: {DEMO_PASSWORD}):")
     for username, _first, _last, role_label, _team in DEMO_USERS:
         print(f"  {username:<6} {role_label}")
+    from django.conf import settings
+
+    if not settings.TWO_FACTOR_REQUIRED:
+        print("Two-factor log-in is off in the demo (TWO_FACTOR_REQUIRED=false); it is on "
+              "by default.")  # fmt: skip
     if args.no_serve:
         return 0
     _start_demo_worker()
@@ -242,6 +250,23 @@ def cmd_createuser(args: argparse.Namespace) -> int:
     user.set_password(password)
     user.save()
     print(f"Created {user.username} ({user.get_role_display()}).")
+    return 0
+
+
+def cmd_two_factor_reset(args: argparse.Namespace) -> int:
+    """A lost phone and no recovery codes: forget the user's app, so they set up a new
+    one at their next log-in (after their password)."""
+    _setup_django()
+    from throughgate.accounts import two_factor
+    from throughgate.accounts.models import User
+
+    user = User.objects.filter(username=args.username).first()
+    if user is None:
+        print(f"throughgate: no user called {args.username!r}", file=sys.stderr)
+        return 1
+    two_factor.reset(None, user)
+    print(f"Two-factor log-in reset for {user.username}: they set up a new app at their "
+          f"next log-in.")  # fmt: skip
     return 0
 
 
@@ -643,6 +668,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--expect-hash", type=audit_verify.sha256_hex, metavar="H",
                    help="the hash seq S had when an earlier verify printed it")  # fmt: skip
     p.set_defaults(func=audit_verify.cmd_audit_verify)
+
+    p = sub.add_parser("two-factor", help="two-factor log-in: two-factor reset NAME")
+    tf_sub = p.add_subparsers(dest="two_factor_command", metavar="COMMAND", required=True)
+    p = tf_sub.add_parser("reset", help="forget a user's authenticator app and recovery "
+                          "codes (a lost phone); they set up a new app at next log-in")  # fmt: skip
+    p.add_argument("username", metavar="NAME")
+    p.set_defaults(func=cmd_two_factor_reset)
 
     p = sub.add_parser("manage", help="run any Django management command", add_help=False)
     p.add_argument("rest", nargs=argparse.REMAINDER)

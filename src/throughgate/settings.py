@@ -24,6 +24,9 @@ Variables (see docs/deployment.md):
   SESSION_MAX_HOURS  log out this many hours after log-in, however busy (default 8)
   REAUTH_MINUTES     exports ask for the password again unless it was entered within
                      this many minutes (default 5)
+  TWO_FACTOR_REQUIRED  "true"/"false": everyone who can see personal data must give a
+                     code from an authenticator app after the password (default true;
+                     `throughgate demo` turns it off)
   LOG_LEVEL          DEBUG/INFO/WARNING/ERROR (default INFO)
   SMALL_NUMBER_THRESHOLD  counts below this are hidden ("[c]") in aggregate reports (default 5)
   SUPERVISION_INTERVAL_DAYS  a mentor not supervised within this many days is not
@@ -149,6 +152,9 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django.forms",  # widget templates for the project-wide form renderer
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",  # authenticator-app codes (RFC 6238)
+    "django_otp.plugins.otp_static",  # single-use recovery codes
     "django_tasks",
     "django_tasks_db",
     "throughgate.core",
@@ -171,6 +177,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified()
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -180,6 +187,8 @@ MIDDLEWARE = [
     # the audit trail the address), before the views: LoginRequiredMiddleware's check
     # runs per view, so a session ended here is sent to log in with `next`.
     "throughgate.accounts.session_limits.SessionLimitsMiddleware",
+    # Per view, after LoginRequiredMiddleware: the code after the password.
+    "throughgate.accounts.two_factor.TwoFactorMiddleware",
 ]
 
 ROOT_URLCONF = "throughgate.urls"
@@ -311,6 +320,12 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 # Downloads of personal data (the Justice Data Lab file, the audit CSV) need the
 # password typed within this many minutes (core.reauth); logging in counts.
 REAUTH_MINUTES = env_int("REAUTH_MINUTES", 5, minimum=1)
+
+# Two-factor log-in (accounts/two_factor.py): after the password, a code from an
+# authenticator app (or a single-use recovery code) for every role that sees personal data.
+TWO_FACTOR_REQUIRED = env_bool("TWO_FACTOR_REQUIRED", True)
+OTP_TOTP_ISSUER = "Throughgate"
+OTP_TOTP_THROTTLE_FACTOR = 1  # each wrong code doubles the wait before the next try
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True

@@ -20,6 +20,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, sync_playwright
 
 from tests import make
+from throughgate.accounts.models import User
 
 HERE = Path(__file__).resolve().parent
 AXE_JS = HERE / "vendor" / "axe-core" / "axe.min.js"
@@ -156,11 +157,16 @@ def phone_page(browser: Browser) -> Iterator[Page]:
 
 def login_as(page: Page, live_server: Any, username: str, password: str = make.PASSWORD) -> None:
     """Log in through the real log-in form, as a person would, and wait to leave it."""
+    app = make.authenticator_app(User.objects.get(username=username))  # set up before
     page.goto(f"{live_server.url}/login/")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in", exact=True).click()
     page.wait_for_url(lambda url: "/login/" not in url)
+    if "/two-factor/" in page.url:  # the code from the authenticator app, as a person types it
+        page.get_by_label("Code").fill(make.current_code(app))
+        page.get_by_role("button", name="Continue").click()
+        page.wait_for_url(lambda url: "/two-factor/" not in url)
 
 
 def assert_no_horizontal_scroll(page: Page, width: int = PHONE["width"]) -> None:

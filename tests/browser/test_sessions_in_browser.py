@@ -42,6 +42,9 @@ def test_mentor_back_after_lunch_is_told_why_and_returns_to_the_same_page(
     phone_page.get_by_label("Username").fill("mo")
     phone_page.get_by_label("Password").fill(make.PASSWORD)
     phone_page.get_by_role("button", name="Log in", exact=True).click()
+    expect(phone_page.get_by_role("heading", level=1)).to_have_text("Enter your code")
+    phone_page.get_by_label("Code").fill(make.current_code(make.authenticator_app(mo)))
+    phone_page.get_by_role("button", name="Continue").click()
     expect(phone_page).to_have_url(f"{live_server.url}/cases/{case.pk}/")
 
 
@@ -66,12 +69,16 @@ def test_manager_confirms_the_password_before_the_audit_csv_downloads(page: Page
 
 
 def forced_session(user: Any) -> str:
-    """A session logged in without typing the password (as after a long day's work)."""
+    """A session logged in without typing the password (as after a long day's work),
+    its two-factor code given."""
     from django.contrib.auth import login
     from django.http import HttpRequest
 
     request = HttpRequest()
     request.session = import_module(settings.SESSION_ENGINE).SessionStore()
     login(request, user, "django.contrib.auth.backends.ModelBackend")
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    request.session[DEVICE_ID_SESSION_KEY] = make.authenticator_app(user).persistent_id
     request.session.save()
     return request.session.session_key

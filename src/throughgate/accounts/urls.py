@@ -1,11 +1,15 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import views
+from . import two_factor_views, views
+from .two_factor import two_factor_not_required
 
 urlpatterns = [
     path("login/", views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("logout/", two_factor_not_required(auth_views.LogoutView.as_view()), name="logout"),
+    path("two-factor/", two_factor_views.verify, name="two_factor"),
+    path("two-factor/set-up/", two_factor_views.setup, name="two_factor_setup"),
+    path("two-factor/recovery-codes/", two_factor_views.recovery_codes, name="two_factor_codes"),
     path("confirm-password/", views.confirm_password, name="reauth"),
     path("audit/", views.audit_trail, name="audit_trail"),
     path("healthz", views.healthz, name="healthz"),
