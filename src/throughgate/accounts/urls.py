@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import two_factor_views, views
+from . import password_views, two_factor_views, views
 from .two_factor import two_factor_not_required
 
 urlpatterns = [
@@ -11,6 +11,7 @@ urlpatterns = [
     path("two-factor/set-up/", two_factor_views.setup, name="two_factor_setup"),
     path("two-factor/recovery-codes/", two_factor_views.recovery_codes, name="two_factor_codes"),
     path("confirm-password/", views.confirm_password, name="reauth"),
+    path("password/", password_views.change_password, name="change_password"),
     path("audit/", views.audit_trail, name="audit_trail"),
     path("healthz", views.healthz, name="healthz"),
 ]
