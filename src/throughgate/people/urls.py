@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -12,4 +12,5 @@ urlpatterns = [
     path("<int:pk>/family/new/", views.family_new, name="family_new"),
     path("family/<int:pk>/edit/", views.family_edit, name="family_edit"),
     path("family/<int:pk>/delete/", views.family_delete, name="family_delete"),
+    path("", include("throughgate.people.subject_access_urls")),
 ]
