@@ -5,3 +5,6 @@ class PeopleConfig(AppConfig):
     name = "throughgate.people"
     label = "people"
     verbose_name = "People"
+
+    def ready(self) -> None:
+        from . import linkage  # noqa: F401  # registers the "people.linkage_review" job

@@ -316,3 +316,102 @@ class NameIndex(models.Model):
 
     def __str__(self) -> str:
         return f"{self.forename} {self.surname}"
+
+
+# --- Duplicate linkage and merging (people.linkage, people.merge) ----------------------
+
+
+class FoundBy(models.TextChoices):
+    INTAKE = "intake", "At intake"
+    IMPORT = "import", "At import"
+    REVIEW = "review", "Periodic review"
+
+
+class CandidateStatus(models.TextChoices):
+    OPEN = "open", "To decide"
+    DECLINED = "declined", "Not the same person"
+
+
+class DuplicateCandidateQuerySet(models.QuerySet["DuplicateCandidate"]):
+    def visible_to(self, user: Any) -> DuplicateCandidateQuerySet:
+        """Merging people is the manager's job (DESIGN.md: Ade, "everything"): a pair is
+        shown only to an admin, and only when both records are visible to them."""
+        if not roles.is_admin(user):
+            return self.none()
+        visible = Person.objects.visible_to(user).values("pk")
+        return self.filter(person_a__in=visible, person_b__in=visible)
+
+    def editable_by(self, user: Any) -> DuplicateCandidateQuerySet:
+        return self.visible_to(user)
+
+    def involving(self, person_id: int) -> DuplicateCandidateQuerySet:
+        return self.filter(Q(person_a_id=person_id) | Q(person_b_id=person_id))
+
+
+class DuplicateCandidate(TimeStampedModel):
+    """Two person records the linkage thinks may be one person, and what was decided.
+
+    One row per pair (lower id first), whatever found it and however often: a pair
+    declined as "not the same person" stays declined and is never proposed again. A
+    merged pair leaves no row (one of its people is gone); the merge is a PersonMerge.
+    """
+
+    person_a = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    person_b = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    match_probability = models.FloatField("match probability")
+    match_weight = models.FloatField("match weight")
+    agreements = models.JSONField("what agreed", default=list, blank=True)
+    found_by = models.CharField(max_length=10, choices=FoundBy.choices)
+    status = models.CharField(
+        max_length=10, choices=CandidateStatus.choices, default=CandidateStatus.OPEN
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.CharField("note", max_length=300, blank=True)
+
+    objects = DuplicateCandidateQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-match_weight", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(person_a__lt=models.F("person_b")),
+                name="duplicate_candidate_ordered_pair",
+            ),
+            models.UniqueConstraint(
+                fields=["person_a", "person_b"], name="duplicate_candidate_one_row_per_pair"
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "-match_weight"])]
+
+    def __str__(self) -> str:
+        return f"Possible duplicate: {self.person_a_id} and {self.person_b_id}"
+
+    @property
+    def audit_person_id(self) -> int:
+        return self.person_a_id
+
+
+class PersonMerge(models.Model):
+    """A person record merged into another and deleted: where its old id now leads.
+
+    Kept so that a link or bookmark to the old record finds the kept one (through
+    `people.merge.kept_record_for`, which still scopes by Person.visible_to)."""
+
+    old_person_id = models.BigIntegerField(unique=True)
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="merged_records")
+    old_name = models.CharField(max_length=201)
+    merged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    merged_at = models.DateTimeField(default=timezone.now)
+    moved = models.JSONField("what was moved", default=dict, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.old_person_id} merged into {self.person_id}"
+
+    @property
+    def audit_person_id(self) -> int:
+        return self.person_id

@@ -13,4 +13,5 @@ urlpatterns = [
     path("family/<int:pk>/edit/", views.family_edit, name="family_edit"),
     path("family/<int:pk>/delete/", views.family_delete, name="family_delete"),
     path("", include("throughgate.people.subject_access_urls")),
+    path("", include("throughgate.people.duplicates_urls")),
 ]

@@ -5,7 +5,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Max
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -19,7 +19,7 @@ from throughgate.custody.models import CustodyEpisode
 from throughgate.mentors.models import Conflict, MatchingNeeds, may_see_conflicts
 from throughgate.outcomes.models import ReoffendingEvent
 
-from . import actions
+from . import actions, merge
 from .forms import AliasForm, FamilyMemberForm, PersonForm, SearchForm
 from .models import LANGUAGE_SUGGESTIONS, Alias, FamilyMember, Person
 from .search import search_people
@@ -44,7 +44,14 @@ def search(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    person = get_visible_or_404(Person, request.user, pk=pk)
+    try:
+        person = get_visible_or_404(Person, request.user, pk=pk)
+    except Http404:
+        # A record merged into another: an old link leads to the one kept, if visible.
+        kept = merge.kept_record_for(request.user, pk)
+        if kept is None:
+            raise
+        return redirect("people:detail", pk=kept.pk)
     audit.record_view(request.user, person)
     user = request.user
     return render(
