@@ -167,6 +167,7 @@ INSTALLED_APPS = [
     "throughgate.reports",
     "throughgate.prevention",
     "throughgate.prevention.training",
+    "throughgate.api",
 ]
 
 MIDDLEWARE = [

@@ -14,4 +14,5 @@ urlpatterns = [
     path("reports/", include("throughgate.reports.urls")),
     path("prevention/", include("throughgate.prevention.urls")),
     path("training/", include("throughgate.prevention.training.urls")),
+    path("api/", include("throughgate.api.urls")),
 ]

@@ -12,4 +12,6 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav_links": []}
-    return {"nav_links": nav_links_for(user)}
+    from throughgate.api.scopes import may_have_tokens
+
+    return {"nav_links": nav_links_for(user), "may_have_api_tokens": may_have_tokens(user)}

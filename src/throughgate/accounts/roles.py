@@ -16,6 +16,9 @@ class Role(models.TextChoices):
     PREVENTION_FACILITATOR = "prevention_facilitator", "Prevention facilitator"
     ADMIN = "admin", "Manager / admin"
     ANALYST = "analyst", "Analyst / funder viewer"
+    # A prison resettlement team, probation, a school: sends referrals through the JSON
+    # API (throughgate.api) and reads their status; sees nothing else.
+    PARTNER = "partner", "Partner organisation"
 
 
 # Roles that carry a personal caseload: they see only cases assigned to them.
@@ -29,7 +32,12 @@ def role_of(user: Any) -> str | None:
 
 
 def sees_personal_data(user: Any) -> bool:
-    return role_of(user) not in (None, Role.ANALYST)
+    return role_of(user) not in (None, Role.ANALYST, Role.PARTNER)
+
+
+def is_partner(user: Any) -> bool:
+    """A partner organisation's account: its own referrals through the API, nothing else."""
+    return role_of(user) == Role.PARTNER
 
 
 def sees_everyone(user: Any) -> bool:

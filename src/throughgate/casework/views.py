@@ -97,6 +97,8 @@ def home(request: HttpRequest) -> HttpResponse:
         return redirect("casework:caseload")
     if roles.role_of(user) == roles.Role.ANALYST:
         return redirect("reports:dashboard")
+    if roles.is_partner(user):
+        return redirect("api:tokens")  # a partner organisation works through the API
     if roles.manages_cases(user):
         return redirect("casework:referral_queue")
     if leads_safeguarding(user):

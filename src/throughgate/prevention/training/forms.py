@@ -19,8 +19,11 @@ MAX_PASTE = 60_000  # characters: 300 delegates of 200 characters each
 
 def trainer_choices() -> Any:
     """Who can deliver training: any active member of staff (peer mentors co-deliver
-    from their lived experience), not the analyst, who has no part in the work."""
-    return User.objects.filter(is_active=True).exclude(role=roles.Role.ANALYST)
+    from their lived experience), not the analyst or a partner organisation's account,
+    who have no part in the work."""
+    return User.objects.filter(is_active=True).exclude(
+        role__in=[roles.Role.ANALYST, roles.Role.PARTNER]
+    )
 
 
 class CourseForm(VersionedFormMixin, forms.ModelForm):
