@@ -84,6 +84,17 @@ class TestTinyGeneration:
         pat = User.objects.get(username="pat")
         assert Programme.objects.filter(team=pat.team, kind="prevention").count() == 1
 
+    def test_notes_are_stored_encrypted_as_the_app_stores_them(self):
+        from django.db import connection
+
+        from throughgate.core.encryption import TOKEN_PREFIX
+
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT summary FROM casework_contact WHERE summary <> '' LIMIT 50")
+            stored = [row[0] for row in cursor.fetchall()]
+        assert stored and all(s.startswith(TOKEN_PREFIX) for s in stored)
+        assert Contact.objects.exclude(summary="").first().summary[:6] != TOKEN_PREFIX
+
     def test_mo_has_about_fifteen_open_cases_one_with_500_contacts(self):
         mo = User.objects.get(username="mo")
         open_cases = Case.objects.open().filter(mentor=mo)

@@ -270,6 +270,43 @@ def cmd_two_factor_reset(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_keys_new(args: argparse.Namespace) -> int:
+    """Print a new key for FIELD_ENCRYPTION_KEYS (no database, no settings needed)."""
+    from cryptography.fernet import Fernet
+
+    print(Fernet.generate_key().decode("ascii"))
+    return 0
+
+
+def cmd_keys_rotate(args: argparse.Namespace) -> int:
+    """Re-encrypt every encrypted value with the first key listed (docs/security.md)."""
+    _setup_django()
+    from tqdm import tqdm
+
+    from throughgate.core import audit, encryption
+    from throughgate.core.models import AuditAction
+
+    with tqdm(total=encryption.rows_to_check(), unit="row", disable=args.quiet,
+              desc="checking" if args.check else "re-encrypting") as bar:  # fmt: skip
+        counts = encryption.rotate(check_only=args.check, progress=bar.update)
+    print(f"{counts['current']:,} values already under the first key; "
+          f"{counts['rotated']:,} {'to re-encrypt' if args.check else 're-encrypted'} from "
+          f"an older key; {counts['encrypted']:,} plain "
+          f"{'to encrypt' if args.check else 'encrypted'}; "
+          f"{counts['undecryptable']:,} under no key listed.")  # fmt: skip
+    if not args.check and (counts["rotated"] or counts["encrypted"]):
+        audit.record(None, AuditAction.UPDATE, object_type="core.encryption",
+                     summary=f"keys rotated: {counts['rotated']} re-encrypted, "
+                             f"{counts['encrypted']} encrypted")  # fmt: skip
+    if counts["undecryptable"]:
+        print("throughgate: some values are under a key that is no longer listed; put it "
+              "back after the first key and run again", file=sys.stderr)  # fmt: skip
+        return 1
+    if args.check and (counts["rotated"] or counts["encrypted"]):
+        return 1  # like `--check` elsewhere: 1 means there is work to do
+    return 0
+
+
 def cmd_load_establishments(args: argparse.Namespace) -> int:
     _setup_django()
     from throughgate.custody.establishments import load_register
@@ -650,31 +687,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", metavar="OUT", help="write the result as JSON ('-' for stdout)")
     p.set_defaults(func=cmd_evaluate)
 
-    from throughgate.core import audit_verify  # Django loads only when run
-
-    p = sub.add_parser("audit", help="check the audit trail: audit verify")
-    audit_sub = p.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
-    p = audit_sub.add_parser("verify", help="check that no audit event was changed, deleted "
-                             "or inserted (walks the hash chain)")  # fmt: skip
-    p.add_argument("-q", "--quiet", action="store_true",
-                   help="no progress bar, and no output when the chain is intact")  # fmt: skip
-    p.add_argument("--database", default="default", metavar="ALIAS|FILE",
-                   help="a database alias from the settings, or a SQLite database file "
-                   "such as a backup (opened read-only); default: the app's database")  # fmt: skip
-    p.add_argument("--from-seq", type=audit_verify.seq_number, metavar="S",
-                   help="start at seq S, taking the events before it as sound")  # fmt: skip
-    p.add_argument("--at-seq", type=audit_verify.seq_number, metavar="S",
-                   help="with --expect-hash: the seq of a hash kept somewhere else")  # fmt: skip
-    p.add_argument("--expect-hash", type=audit_verify.sha256_hex, metavar="H",
-                   help="the hash seq S had when an earlier verify printed it")  # fmt: skip
-    p.set_defaults(func=audit_verify.cmd_audit_verify)
-
     p = sub.add_parser("two-factor", help="two-factor log-in: two-factor reset NAME")
     tf_sub = p.add_subparsers(dest="two_factor_command", metavar="COMMAND", required=True)
     p = tf_sub.add_parser("reset", help="forget a user's authenticator app and recovery "
                           "codes (a lost phone); they set up a new app at next log-in")  # fmt: skip
     p.add_argument("username", metavar="NAME")
     p.set_defaults(func=cmd_two_factor_reset)
+
+    p = sub.add_parser("keys", help="encryption keys for notes at rest: keys new, keys rotate")
+    keys_sub = p.add_subparsers(dest="keys_command", metavar="COMMAND", required=True)
+    p = keys_sub.add_parser("new", help="print a new key for FIELD_ENCRYPTION_KEYS")
+    p.set_defaults(func=cmd_keys_new)
+    p = keys_sub.add_parser("rotate", help="re-encrypt every note with the first key in "
+                            "FIELD_ENCRYPTION_KEYS, so older keys can then be removed")  # fmt: skip
+    p.add_argument("--check", action="store_true",
+                   help="only count what would change; exit 1 if anything would")  # fmt: skip
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_keys_rotate)
 
     p = sub.add_parser("manage", help="run any Django management command", add_help=False)
     p.add_argument("rest", nargs=argparse.REMAINDER)

@@ -27,6 +27,11 @@ Variables (see docs/deployment.md):
   TWO_FACTOR_REQUIRED  "true"/"false": everyone who can see personal data must give a
                      code from an authenticator app after the password (default true;
                      `throughgate demo` turns it off)
+  FIELD_ENCRYPTION_KEYS  comma-separated Fernet keys that encrypt free text at rest
+                     (contact notes, safeguarding details …), newest first, or
+  FIELD_ENCRYPTION_KEY_FILE  a file holding them, one per line, newest first
+                     (`throughgate keys new` makes a key; `keys rotate` re-encrypts;
+                     with DEBUG on and neither set, a key made in the data folder)
   LOG_LEVEL          DEBUG/INFO/WARNING/ERROR (default INFO)
   SMALL_NUMBER_THRESHOLD  counts below this are hidden ("[c]") in aggregate reports (default 5)
   SUPERVISION_INTERVAL_DAYS  a mentor not supervised within this many days is not
@@ -106,6 +111,62 @@ if DATA_DIR.exists() and not DATA_DIR.is_dir():
     )
 
 
+def _check_fernet_keys(keys: list[str], source: str) -> list[str]:
+    """Each key must be a Fernet key (32 random bytes, URL-safe base 64); the message
+    names the setting and the key's place in it, never the key."""
+    from cryptography.fernet import Fernet
+
+    if not keys:
+        raise ImproperlyConfigured(f"{source} holds no key. Make one with `throughgate keys new`.")
+    for number, key in enumerate(keys, start=1):
+        try:
+            Fernet(key.encode("ascii"))
+        except (ValueError, UnicodeEncodeError):
+            raise ImproperlyConfigured(
+                f"{source}: key {number} is not a Fernet key (44 characters of URL-safe "
+                f"base 64). Make one with `throughgate keys new`."
+            ) from None
+    if len(set(keys)) != len(keys):
+        raise ImproperlyConfigured(f"{source} lists the same key twice.")
+    return keys
+
+
+def _field_encryption_keys() -> list[str]:
+    keys_text = os.environ.get("FIELD_ENCRYPTION_KEYS", "")
+    key_file = os.environ.get("FIELD_ENCRYPTION_KEY_FILE", "")
+    if keys_text and key_file:
+        raise ImproperlyConfigured(
+            "Set FIELD_ENCRYPTION_KEYS or FIELD_ENCRYPTION_KEY_FILE, not both."
+        )
+    if key_file:
+        try:
+            lines = Path(key_file).read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            raise ImproperlyConfigured(
+                f"FIELD_ENCRYPTION_KEY_FILE={key_file!r} cannot be read: {exc.strerror}."
+            ) from None
+        keys = [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+        return _check_fernet_keys(keys, "FIELD_ENCRYPTION_KEY_FILE")
+    if not keys_text and DEBUG:
+        # Development and the demo: a key of their own in the data folder, made once.
+        dev_file = DATA_DIR / "field-encryption-key"
+        if not dev_file.exists():
+            from cryptography.fernet import Fernet
+
+            dev_file.parent.mkdir(parents=True, exist_ok=True)
+            dev_file.write_text(Fernet.generate_key().decode() + "\n", encoding="utf-8")
+            dev_file.chmod(0o600)
+        return _check_fernet_keys(dev_file.read_text(encoding="utf-8").split(), str(dev_file))
+    if not keys_text:
+        raise ImproperlyConfigured(
+            "FIELD_ENCRYPTION_KEYS (or FIELD_ENCRYPTION_KEY_FILE) must be set: notes are "
+            "encrypted with it. `throughgate keys new` makes a key; `throughgate demo` "
+            "makes one for you."
+        )
+    keys = [k.strip() for k in keys_text.split(",") if k.strip()]
+    return _check_fernet_keys(keys, "FIELD_ENCRYPTION_KEYS")
+
+
 def _secret_key() -> str:
     key = os.environ.get("SECRET_KEY", "")
     key_file = os.environ.get("SECRET_KEY_FILE", "")
@@ -134,6 +195,7 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
+FIELD_ENCRYPTION_KEYS = _field_encryption_keys()  # core/encryption.py
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from throughgate.accounts import roles
 from throughgate.accounts.models import Team
+from throughgate.core.encryption import EncryptedTextField
 from throughgate.core.models import TimeStampedModel
 from throughgate.people.models import FamilyMember, Person
 
@@ -149,7 +150,7 @@ class Referral(TimeStampedModel):
     referrer_name = models.CharField("referrer's name", max_length=200, blank=True)
     referrer_contact = models.CharField("referrer's phone or email", max_length=200, blank=True)
     referral_date = models.DateField("date referred")
-    reasons = models.TextField("reasons for referral")
+    reasons = EncryptedTextField("reasons for referral")
     consent_recorded = models.BooleanField(
         "the young person consents to the referral",
         default=False,
@@ -161,7 +162,7 @@ class Referral(TimeStampedModel):
     decline_reason = models.CharField(
         "reason declined", max_length=30, choices=DeclineReason.choices, blank=True
     )
-    decision_notes = models.TextField("notes on the decision", blank=True)
+    decision_notes = EncryptedTextField("notes on the decision", blank=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -261,7 +262,7 @@ class Case(TimeStampedModel):
     )
     closed_on = models.DateField(null=True, blank=True)
     closure_reason = models.CharField(max_length=30, choices=ClosureReason.choices, blank=True)
-    closure_notes = models.TextField(blank=True)
+    closure_notes = EncryptedTextField(blank=True)
     # Outcomes at closure, in categories reports can count (choices defined below).
     closure_accommodation = models.CharField("accommodation at closure", max_length=20, blank=True)
     closure_ete = models.CharField(
@@ -435,11 +436,11 @@ class Contact(TimeStampedModel):
     family_members = models.ManyToManyField(
         FamilyMember, blank=True, related_name="contacts", verbose_name="family members present"
     )
-    summary = models.TextField("what happened")
-    concerns = models.TextField(
+    summary = EncryptedTextField("what happened")
+    concerns = EncryptedTextField(
         "any concerns?", blank=True, help_text="Anything worrying, including safeguarding."
     )
-    next_steps = models.TextField("next steps", blank=True)
+    next_steps = EncryptedTextField("next steps", blank=True)
     logged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -19,6 +19,7 @@ from django.db import models
 from django.utils import timezone
 
 from throughgate.accounts import roles
+from throughgate.core.encryption import EncryptedTextField
 from throughgate.core.models import TimeStampedModel
 from throughgate.people.models import Person
 
@@ -102,7 +103,7 @@ class SafeguardingConcern(TimeStampedModel):
     )  # fmt: skip
     raised_at = models.DateTimeField("raised", default=timezone.now)
     observed_at = models.DateTimeField("when was it seen or heard?")
-    what_happened = models.TextField("what did you see or hear?")
+    what_happened = EncryptedTextField("what did you see or hear?")
     at_risk = models.CharField("who is at risk?", max_length=20, choices=AtRisk.choices)
     at_risk_name = models.CharField(
         "their name", max_length=200, blank=True,
@@ -110,7 +111,7 @@ class SafeguardingConcern(TimeStampedModel):
     )  # fmt: skip
     category = models.CharField("what kind of concern?", max_length=30,
                                 choices=ConcernCategory.choices)  # fmt: skip
-    immediate_action = models.TextField(
+    immediate_action = EncryptedTextField(
         "what have you done already?", blank=True,
         help_text="For example: stayed with them, called their carer, called 999.",
     )  # fmt: skip
@@ -132,7 +133,7 @@ class SafeguardingConcern(TimeStampedModel):
     closed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    outcome = models.TextField("outcome", blank=True)
+    outcome = EncryptedTextField("outcome", blank=True)
 
     objects = SafeguardingConcernQuerySet.as_manager()
 
@@ -212,7 +213,7 @@ class ConcernDecision(ConcernChild):
         SafeguardingConcern, on_delete=models.CASCADE, related_name="decisions"
     )
     decision = models.CharField("decision", max_length=30, choices=TriageDecision.choices)
-    rationale = models.TextField("why")
+    rationale = EncryptedTextField("why")
     decided_at = models.DateTimeField(default=timezone.now)
 
     objects = ConcernChildQuerySet.as_manager()
@@ -231,7 +232,7 @@ class ConcernAction(ConcernChild):
         SafeguardingConcern, on_delete=models.CASCADE, related_name="actions"
     )
     taken_on = models.DateField("date")
-    description = models.TextField("what was done")
+    description = EncryptedTextField("what was done")
     taken_by = models.CharField("by whom", max_length=200)
 
     objects = ConcernChildQuerySet.as_manager()
@@ -275,7 +276,7 @@ class MASHReferral(ConcernChild):
         help_text="Leave blank while waiting to hear.",
     )  # fmt: skip
     outcome_on = models.DateField("date of the outcome", null=True, blank=True)
-    notes = models.TextField(blank=True)
+    notes = EncryptedTextField(blank=True)
 
     objects = ConcernChildQuerySet.as_manager()
 
@@ -341,7 +342,7 @@ class NRMReferral(ConcernChild):
     conclusive_grounds_on = models.DateField(
         "date of the conclusive grounds decision", null=True, blank=True
     )
-    notes = models.TextField(blank=True)
+    notes = EncryptedTextField(blank=True)
 
     objects = ConcernChildQuerySet.as_manager()
 
@@ -422,7 +423,7 @@ class RiskCheck(CaseChild):
     indicators = models.ManyToManyField(
         RiskIndicator, blank=True, related_name="checks", verbose_name="indicators present"
     )
-    notes = models.TextField(blank=True)
+    notes = EncryptedTextField(blank=True)
 
     class Meta:
         ordering = ["-checked_on", "-id"]

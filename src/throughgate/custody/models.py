@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from throughgate.accounts import roles
 from throughgate.casework.models import Case
+from throughgate.core.encryption import EncryptedTextField
 from throughgate.core.models import TimeStampedModel
 from throughgate.people.models import Person
 
@@ -359,7 +360,7 @@ class PlanItem(TimeStampedModel):
         related_name="plan_items",
         verbose_name="who meets them",
     )
-    notes = models.TextField(blank=True)
+    notes = EncryptedTextField(blank=True)
     completed_on = models.DateField(null=True, blank=True)
 
     objects = PlanItemQuerySet.as_manager()

@@ -40,7 +40,8 @@ from throughgate.casework.models import (
     ProgrammeKind,
     Referral,
 )
-from throughgate.core import audit
+from throughgate.core import audit, encryption
+from throughgate.core.encryption import EncryptedTextField
 from throughgate.core.models import AuditAction
 from throughgate.custody.models import CustodyEpisode, Establishment
 from throughgate.engines import generate as eng
@@ -167,6 +168,7 @@ class Writer:
     quiet: bool
     counts: dict[str, int] = field(default_factory=dict)
     current: str = ""
+    _tokens: dict[str, str] = field(default_factory=dict)
 
     def insert(
         self, model: type[models.Model], chunks: Iterable[dict[str, list[Any]]], total: int
@@ -194,6 +196,8 @@ class Writer:
                     col = chunk[f.column]
                     if len(col) != length:
                         raise GenerateError(f"{table}.{f.column}: {len(col)} values, not {length}")
+                    if isinstance(f, EncryptedTextField):
+                        col = [self._encrypted(v) for v in col]
                     values.append(col)
                 elif f.has_default() or f.null or f.blank:
                     if f.primary_key:
@@ -210,6 +214,20 @@ class Writer:
             bar.update(length)
         bar.close()
         self.counts[table] = self.counts.get(table, 0) + done
+
+    def _encrypted(self, text: Any) -> Any:
+        """Notes are stored encrypted, as the app stores them, so pages read them at the
+        real cost. The generator's notes come from short lists, so each distinct text is
+        encrypted once and its token reused: fine for invented data (equal tokens show
+        equal texts), never done for real notes, which each get their own."""
+        if not text:
+            return text
+        token = self._tokens.get(text)
+        if token is None:
+            token = encryption.encrypt(text)
+            if len(self._tokens) < 100_000:
+                self._tokens[text] = token
+        return token
 
     def _write(self, table: str, columns: list[str], rows: Iterator[tuple[Any, ...]]) -> None:
         cols = ", ".join(f'"{c}"' for c in columns)

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from throughgate.accounts import roles
 from throughgate.casework.models import Case
+from throughgate.core.encryption import EncryptedTextField
 from throughgate.core.models import TimeStampedModel
 from throughgate.custody.models import Establishment
 from throughgate.people.models import Person
@@ -211,7 +212,7 @@ class LicenceCondition(MentorRecord):
     curfew_until = models.TimeField("curfew until", null=True, blank=True)
     starts_on = models.DateField("from")
     ends_on = models.DateField("until", null=True, blank=True)
-    notes = models.TextField(blank=True)
+    notes = EncryptedTextField(blank=True)
 
     objects = LicenceConditionQuerySet.as_manager()
 
@@ -391,7 +392,7 @@ class SupervisionSession(MentorRecord):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     wellbeing = models.CharField("wellbeing check", max_length=20, choices=Wellbeing.choices)
-    notes = models.TextField(blank=True)
+    notes = EncryptedTextField(blank=True)
 
     class Meta:
         ordering = ["-held_on", "-id"]
@@ -469,7 +470,7 @@ class Conflict(TimeStampedModel):
         max_length=120, help_text="Who told us: e.g. prison security, police, the young person."
     )
     recorded_on = models.DateField("date recorded")
-    details = models.TextField(blank=True)
+    details = EncryptedTextField(blank=True)
     active = models.BooleanField(default=True)
     ended_on = models.DateField("ended on", null=True, blank=True)
     ended_reason = models.CharField("why it ended", max_length=300, blank=True)

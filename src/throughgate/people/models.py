@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from throughgate.accounts import roles
 from throughgate.core.choices import COMMON_LANGUAGES, LONDON_BOROUGHS, Ethnicity, Gender
+from throughgate.core.encryption import EncryptedTextField
 from throughgate.core.models import TimeStampedModel
 from throughgate.core.validators import (
     normalise_crn,
@@ -71,7 +72,7 @@ class Person(TimeStampedModel):
     interpreter_needed = models.BooleanField("needs an interpreter", default=False)
     borough = models.CharField(max_length=40, choices=BOROUGH_CHOICES, blank=True)
     postcode = models.CharField(max_length=10, blank=True)
-    address = models.TextField(blank=True)
+    address = EncryptedTextField(blank=True)
     phone = models.CharField(max_length=30, blank=True)
     email = models.EmailField(blank=True)
     prison_number = models.CharField(
@@ -263,7 +264,7 @@ class FamilyMember(TimeStampedModel):
         default=True,
         help_text="Untick if the young person or a safeguarding concern means we must not.",
     )
-    notes = models.TextField(blank=True)
+    notes = EncryptedTextField(blank=True)
     influence = models.CharField(
         "for the young person, they are",
         max_length=20,
@@ -271,7 +272,7 @@ class FamilyMember(TimeStampedModel):
         blank=True,
         help_text="A protective factor (keeps them safe and on track) or a risk.",
     )
-    own_needs = models.TextField(
+    own_needs = EncryptedTextField(
         "their own needs",
         blank=True,
         help_text="e.g. a parent's own housing, health or debt worries we help with.",
