@@ -125,13 +125,18 @@ def test_log_in_failures_and_log_outs_are_audited(mo, client):
 
 def test_admin_browses_and_filters_the_audit_trail(mo_case, mo, kim, ade, login):
     login(mo).get(f"/cases/{mo_case.pk}/")
-    response = login(ade).get("/audit/", {"actor": mo.pk, "action": "view"})
+    response = login(ade).get("/audit/", {"actor": mo.username, "action": "view"})
     assert response.status_code == 200
     page = response.context["page"]
     assert [e.actor for e in page] == [mo]
     response = login(ade).get("/audit/", {"person_id": mo_case.person.pk})
     assert all(e.person_id == mo_case.person.pk for e in response.context["page"])
     assert len(response.context["page"]) >= 3  # person created, referral, case, view
+
+
+def test_an_unknown_user_name_in_the_audit_filter_is_named_as_the_problem(ade, login):
+    response = login(ade).get("/audit/", {"actor": "nobody-called-this"})
+    assert "There is no user with that user name." in response.content.decode()
 
 
 def test_audit_trail_csv_export_is_itself_audited(mo_case, ade, login):

@@ -218,3 +218,165 @@ def test_rates_break_down_by_release_quarter(cara, mo, ade, login):
     page = login(ade).get(reverse("outcomes:dashboard"), {"group_by": "quarter"}).content
     assert f'<th scope="row">{quarter}</th><td>6</td>' in page.decode()
     assert "Quarter of index date" in page.decode()
+
+
+# --- Stored figures (issue 10: the dashboard within its page budget) -----------------------
+
+
+def _mixed_cohort(cara, mo):
+    """Mature and not-yet-mature people, reoffenders and not, a late conviction."""
+    cases = [released_case(cara, mo, 600 + 40 * i, forename=f"S{i}") for i in range(8)]
+    released_case(cara, mo, 90, forename="Recent")
+    for n, case in enumerate(cases[:4]):
+        convicted(cara, case.person, 550 + 40 * n, 500 + 40 * n)
+    convicted(cara, cases[4].person, 100, 50)  # after the follow-up year
+    return cases
+
+
+def test_the_stored_figures_are_exactly_the_engines(cara, mo):
+    from dataclasses import replace
+
+    from throughgate.engines import reoffending as engine
+    from throughgate.outcomes import figures
+    from throughgate.outcomes.cohort import GROUPINGS, events_for
+
+    _mixed_cohort(cara, mo)
+    as_of = TODAY()
+    figures.recalculate_now(None, as_of)
+    people = participants()
+    events = events_for(people)
+    direct = engine.measure(people, events, as_of)
+    for group_by in GROUPINGS:
+        overall, groups = figures.figures_of(figures.stored(as_of, group_by))
+        # The ids of people not yet counted are not stored (personal, and as many as the
+        # cohort); every figure is.
+        assert overall == replace(direct, immature_ids=())
+        expected = engine.by_group(people, events, as_of, group_by)
+        assert list(groups) == list(expected)
+        for label, measures in expected.items():
+            assert groups[label] == replace(measures, immature_ids=())
+    assert direct.n_reoffenders == 4 and direct.n_immature == 1 and len(direct.km) > 1
+
+
+@pytest.fixture
+def large_cohort(settings):
+    """Make every cohort "large": the dashboard reads stored figures."""
+    settings.OUTCOMES_LIVE_LIMIT = 0
+
+
+def test_a_large_cohort_is_worked_out_in_the_background(
+    large_cohort, cara, mo, ade, login, run_jobs
+):
+    from throughgate.core.models import Job
+
+    _mixed_cohort(cara, mo)
+    client = login(ade)
+    page = client.get(reverse("outcomes:dashboard")).content.decode()
+    assert "The figures are being worked out" in page and "<progress" in page
+    # Opening it again does not queue a second job.
+    client.get(reverse("outcomes:dashboard"))
+    assert Job.objects.filter(kind="outcome_figures").count() == 1
+    run_jobs()
+    page = client.get(reverse("outcomes:dashboard"), {"group_by": "year"}).content.decode()
+    assert f"Figures as of <strong>{TODAY():%-d %b %Y}</strong>" in page
+    assert "recalculating" not in page and "<progress" not in page
+    live = login(ade)
+    with override_live():
+        expected = live.get(reverse("outcomes:dashboard"), {"group_by": "year"}).content.decode()
+    assert _table(page) == _table(expected)
+
+
+def override_live():
+    from django.test import override_settings
+
+    return override_settings(OUTCOMES_LIVE_LIMIT=10_000)
+
+
+def _table(page: str) -> str:
+    return page[page.index("<table>") : page.index("</table>")]
+
+
+def test_the_stored_dashboard_makes_a_fixed_number_of_queries(
+    large_cohort, cara, mo, ade, login, run_jobs
+):
+    from throughgate.outcomes import figures
+    from throughgate.outcomes.models import CohortFigures
+
+    client = login(ade)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(reverse("outcomes:dashboard")).status_code == 200
+        return len(ctx.captured_queries)
+
+    for i in range(3):
+        convicted(cara, released_case(cara, mo, 600, forename=f"A{i}").person, 500, 450)
+    queries()  # no figures yet: it queues the job
+    run_jobs()
+    few = queries()
+    for i in range(20):
+        convicted(cara, released_case(cara, mo, 600, forename=f"B{i}").person, 500, 450)
+    figures.recalculate(None)
+    run_jobs()
+    assert queries() == few
+    assert CohortFigures.objects.get(as_of=TODAY(), group_by="year").overall["n_mature"] == 23
+
+
+def test_another_day_shows_the_latest_figures_until_its_own_are_ready(
+    large_cohort, cara, mo, ade, login, run_jobs
+):
+    _mixed_cohort(cara, mo)
+    from throughgate.outcomes import figures
+
+    figures.recalculate_now(None, TODAY())
+    earlier = TODAY() - timedelta(days=30)
+    query = {"as_of": earlier.isoformat(), "group_by": "year"}
+    page = login(ade).get(reverse("outcomes:dashboard"), query).content.decode()
+    assert f"Figures as of <strong>{TODAY():%-d %b %Y}</strong>" in page
+    assert f"These are not yet the figures as of {earlier:%-d %b %Y}" in page
+    assert "recalculating" in page
+    run_jobs()
+    assert figures.stored(earlier, "year") is not None
+
+
+def test_a_new_event_queues_a_recalculation_once_committed(
+    cara, mo, django_capture_on_commit_callbacks
+):
+    from throughgate.core.models import Job
+
+    case = released_case(cara, mo, 600)
+    with django_capture_on_commit_callbacks(execute=True):
+        convicted(cara, case.person, 500, 450)
+        convicted(cara, case.person, 480, 450)
+    jobs = Job.objects.filter(kind="outcome_figures")
+    assert jobs.count() == 1  # two events, one job
+    assert jobs.get().params == {"as_of": TODAY().isoformat()}
+
+
+def test_ade_recalculates_now_and_sees_the_progress(large_cohort, cara, mo, ade, fay, login):
+    from throughgate.core.models import Job
+    from throughgate.outcomes import figures
+
+    released_case(cara, mo, 600)
+    figures.recalculate_now(None, TODAY())
+    page = login(ade).get(reverse("outcomes:dashboard")).content.decode()
+    assert "Recalculate now" in page and "<progress" not in page
+    assert "Recalculate now" not in login(fay).get(reverse("outcomes:dashboard")).content.decode()
+    response = login(ade).post(
+        reverse("outcomes:recalculate"), {"as_of": TODAY().isoformat(), "group_by": "gender"}
+    )
+    assert response.status_code == 302
+    assert response["Location"].endswith(f"?group_by=gender&as_of={TODAY().isoformat()}")
+    assert Job.objects.filter(kind="outcome_figures", created_by=ade).count() == 1
+    page = login(ade).get(reverse("outcomes:dashboard")).content.decode()
+    assert "recalculating…" in page and "<progress" in page
+
+
+def test_the_command_line_works_out_the_figures(cara, mo):
+    from django.core.management import call_command
+
+    from throughgate.outcomes.models import CohortFigures
+
+    released_case(cara, mo, 600)
+    call_command("outcome_figures", "--as-of", "2026-01-31")
+    assert CohortFigures.objects.filter(as_of=date(2026, 1, 31)).count() == 8

@@ -45,9 +45,13 @@ def _person_url(world: dict[str, Any]) -> str:
 PAGES = {
     "mentor home (caseload)": Budgeted("mo", reverse("casework:caseload"), _newest_mentee),
     "case page": Budgeted("mo", _case_url),
+    "case page (older contacts)": Budgeted("mo", lambda w: _case_url(w) + "?page=2"),
     "person page": Budgeted("mo", _person_url),
     "person search": Budgeted("cara", reverse("people:search") + "?q=Smith", _newest_mentee),
     "referral queue": Budgeted("cara", reverse("casework:referral_queue")),
+    "referral queue (more cases due)": Budgeted(
+        "cara", reverse("casework:referral_queue") + "?due_page=2"
+    ),
     "case list": Budgeted("cara", reverse("casework:case_list")),
     "release calendar": Budgeted(
         "cara", reverse("custody:release_calendar"), lambda w: w["cases"][-1].person.surname

@@ -147,3 +147,37 @@ def test_saving_again_without_answering_the_duplicate_question_says_so(cara, pro
     assert "Choose the person this is, or confirm a new record." in body
     assert 'id="id_duplicate_choice_error"' in body
     assert Person.objects.count() == people_before
+
+
+def test_a_coordinator_finds_only_their_teams_people_among_many_namesakes(cara, mo, programme, ade):
+    """The name keys find every namesake first and each is checked against the
+    coordinator's scope (issue 10: the scope is not walked person by person)."""
+    other_team = make.make_team("Custody team 2")
+    other = make.make_programme("Custody to community 2", team=other_team)
+    for n in range(6):
+        namesake = make.make_person(ade, forename=f"Other{n}", surname="Clarke")
+        make.make_case(actor=ade, programme=other, person=namesake)
+    jade = make.make_person(cara, forename="Jade", surname="Clarke")
+    mine = make.make_case(mentor=mo, actor=cara, person=jade)
+    kai = make.make_person(cara, forename="Kai", surname="Clark")
+    referred = make.make_referral(actor=cara, person=kai)
+    assert sorted(names(search_people(cara, "Clarke"))) == sorted(
+        [mine.person.full_name, referred.person.full_name]
+    )
+    assert len(search_people(ade, "Clarke")) == 8
+
+
+def test_search_makes_the_same_queries_for_few_or_many_namesakes(ade):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            search_people(ade, "Clarke")
+        return len(ctx.captured_queries)
+
+    make.make_person(ade, forename="Jade", surname="Clarke")
+    few = queries()
+    for n in range(15):
+        make.make_person(ade, forename=f"Ola{n}", surname="Clarke")
+    assert queries() == few

@@ -38,6 +38,8 @@ Variables (see docs/deployment.md):
                      offered for new matches (default 42)
   EVALUATION_MIN_PARTICIPANTS  an impact evaluation with fewer matched participants
                      is refused (default 60, the Justice Data Lab's minimum)
+  OUTCOMES_LIVE_LIMIT  a reoffending cohort of up to this many cases is measured on each
+                     request; a larger one is read from figures the worker stores (1000)
   JOB_STALL_SECONDS  a background job whose worker has not reported for this many
                      seconds is taken to have died and is run again (default 300)
   DATABASE_REPLICA_URL  a PostgreSQL read replica for reports and dashboards (optional)
@@ -387,6 +389,9 @@ REAUTH_MINUTES = env_int("REAUTH_MINUTES", 5, minimum=1)
 # Two-factor log-in (accounts/two_factor.py): after the password, a code from an
 # authenticator app (or a single-use recovery code) for every role that sees personal data.
 TWO_FACTOR_REQUIRED = env_bool("TWO_FACTOR_REQUIRED", True)
+
+# outcomes/figures.py: cohorts above this many cases are read from stored figures.
+OUTCOMES_LIVE_LIMIT = env_int("OUTCOMES_LIVE_LIMIT", 1000, minimum=0)
 OTP_TOTP_ISSUER = "Throughgate"
 OTP_TOTP_THROTTLE_FACTOR = 1  # each wrong code doubles the wait before the next try
 SESSION_COOKIE_HTTPONLY = True

@@ -11,7 +11,16 @@ from throughgate.core.models import AuditAction, AuditEvent
 
 
 class AuditFilterForm(forms.Form):
-    actor = forms.ModelChoiceField(queryset=None, required=False, empty_label="Anyone", label="Who")
+    # A user name typed, not a list: a region has thousands of staff accounts, and a
+    # <select> of every one was most of the audit page's time (docs/performance.md).
+    actor = forms.ModelChoiceField(
+        queryset=None,
+        required=False,
+        to_field_name="username",
+        label="Who (user name)",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+        error_messages={"invalid_choice": "There is no user with that user name."},
+    )
     action = forms.ChoiceField(required=False, label="What")
     object_type = forms.ChoiceField(required=False, label="Record type")
     person_id = forms.IntegerField(required=False, min_value=1, label="Person number")

@@ -5,6 +5,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, Max, OuterRef, Q, Subquery
 from django.http import HttpRequest, HttpResponse
@@ -38,12 +39,21 @@ from .forms import (
     PhaseChangeForm,
     ReferralForm,
 )
-from .models import Action, Case, MentorAssignment, NeedStatus, Phase, Referral, ReferralStatus
+from .models import (
+    Action,
+    Case,
+    Contact,
+    MentorAssignment,
+    NeedStatus,
+    Phase,
+    Referral,
+    ReferralStatus,
+)
 from .risk import risk_grid
 from .safeguarding import hidden_concern_count, safeguarding_leads
 from .safeguarding_models import SafeguardingConcern, leads_safeguarding
 from .safeguarding_views import overdue_rows
-from .timeline import build_timeline
+from .timeline import page_number, timeline_page
 
 RELEASE_SOON_DAYS = 28
 
@@ -155,6 +165,49 @@ def caseload(request: HttpRequest) -> HttpResponse:
     )
 
 
+QUEUE_WINDOW = 20  # cases due a contact shown on each page of the referral queue
+
+
+def _due_order(user: Any) -> list[int]:
+    """The ids of the user's team's open cases that are due a contact, most urgent
+    first, in the order `_caseload_rows` gives (releases in the coming weeks, then the
+    longest overdue). Read as plain values, one query, with the last contact and the
+    expected release found through their indexes for each case, so a team of hundreds
+    of cases and millions of contacts costs milliseconds; only the cases shown are then
+    loaded as objects."""
+    today = timezone.localdate()
+    latest = Contact.objects.filter(case_id=OuterRef("pk")).order_by("-occurred_at")
+    expected_release = CustodyEpisode.objects.filter(
+        person_id=OuterRef("person_id"), released_on__isnull=True
+    ).order_by("-received_on")
+    rows = (
+        Case.objects.visible_to(user)
+        .open()
+        .annotate(
+            last=Subquery(latest.values("occurred_at")[:1]),
+            release=Subquery(expected_release.values("expected_release_date")[:1]),
+        )
+        .values_list("pk", "opened_on", "programme__contact_interval_days", "last", "release")
+    )
+    keyed = []
+    for pk, opened_on, interval, last, release in rows:
+        start = timezone.localtime(last).date() if last else opened_on
+        due = start + timedelta(days=interval)
+        if due > today:
+            continue
+        soon = bool(release and today <= release <= today + timedelta(days=RELEASE_SOON_DAYS))
+        keyed.append((not soon, release if soon else today, due, pk))
+    keyed.sort()
+    return [key[-1] for key in keyed]
+
+
+def _rows_of(ids: list[int]) -> list[dict[str, Any]]:
+    """Caseload rows for these cases, in the order of `ids`."""
+    rows = {r["case"].pk: r for r in _caseload_rows(_with_contact_and_release(
+        Case.objects.filter(pk__in=ids)))}  # fmt: skip
+    return [rows[pk] for pk in ids if pk in rows]
+
+
 @require_GET
 @only_for(roles.manages_cases)
 def referral_queue(request: HttpRequest) -> HttpResponse:
@@ -164,7 +217,11 @@ def referral_queue(request: HttpRequest) -> HttpResponse:
     pending = visible.filter(status=ReferralStatus.PENDING).order_by("referral_date", "id")
     recent = visible.exclude(status=ReferralStatus.PENDING).order_by("-decided_at", "-id")[:20]
     team_cases = Case.objects.visible_to(request.user).open()
-    due_rows = [r for r in _caseload_rows(_with_contact_and_release(team_cases)) if r["is_due"]]
+    # The cases due a contact, QUEUE_WINDOW at a time: the most urgent first, and the
+    # rest a page further (?due_page=2), so the page stays small whatever the team's size.
+    due_page = Paginator(_due_order(request.user), QUEUE_WINDOW).get_page(
+        request.GET.get("due_page")
+    )
     unassigned = team_cases.filter(mentor__isnull=True).select_related("person", "programme")
     return render(
         request,
@@ -173,8 +230,9 @@ def referral_queue(request: HttpRequest) -> HttpResponse:
             "pending": pending,
             "recent": recent,
             "today": timezone.localdate(),
-            "due_rows": due_rows[:25],
-            "due_count": len(due_rows),
+            "due_rows": _rows_of(list(due_page.object_list)),
+            "due_page": due_page,
+            "due_count": due_page.paginator.count,
             "unassigned": unassigned[:25],
             "mentor_attention": mentor_views.attention(request.user),
             # Safeguarding concerns past their triage deadline (the manager's escalation).
@@ -413,15 +471,20 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     case = get_visible_or_404(Case, request.user, pk=pk)
     audit.record_view(request.user, case)
     user = request.user
+    contact_count = case.contacts.count()
+    # The latest contacts, CONTACTS_PER_PAGE at a time (?page=2 for older ones): a case
+    # with years of contacts opens as fast as a new one.
+    timeline = timeline_page(case, page_number(request.GET.get("page")), contact_count)
     return render(
         request,
         "casework/case_detail.html",
         {
             "case": case,
-            "timeline": build_timeline(case),
+            "timeline": timeline.entries,
+            "timeline_page": timeline,
             "can_log": case.is_open and is_editable(case, user),
             "can_manage": case.is_open and Case.objects.manageable_by(user).filter(pk=pk).exists(),
-            "contact_count": case.contacts.count(),
+            "contact_count": contact_count,
             "family": case.person.family_members.all(),
             "custody": CustodyEpisode.objects.filter(person=case.person)
             .select_related("establishment")

@@ -298,6 +298,9 @@ def record_release(actor: Any, episode: CustodyEpisode, released_on: date) -> Cu
         actor, locked.person, Phase.THROUGH_THE_GATE, released_on,
         f"Released from {locked.establishment}",
     )  # fmt: skip
+    from throughgate.outcomes import figures  # a release is an index date for the measures
+
+    figures.data_changed()
     episode.released_on = released_on
     return locked
 

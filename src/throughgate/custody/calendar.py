@@ -18,6 +18,7 @@ from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 
 from throughgate.casework.models import Case, ProgrammeKind
+from throughgate.people.models import Person
 
 from .models import CustodyEpisode, ItemKind, ItemStatus, KeyDateChange, PlanItem
 
@@ -66,10 +67,14 @@ def release_rows(
 ) -> list[ReleaseRow]:
     today = today or timezone.localdate()
     changed_since = timezone.now() - timedelta(days=RECENT_CHANGE_DAYS)
+    # The episodes in the window first (through their index), then the scope checked for
+    # each one's person: the same rule as `CustodyEpisode.objects.visible_to` (the person
+    # is visible), but asked per person (EXISTS on the primary key) rather than as "every
+    # visible person", which walks the whole person table for a coordinator.
     episodes = (
-        CustodyEpisode.objects.visible_to(user)
-        .current()
+        CustodyEpisode.objects.current()
         .filter(expected_release_date__range=(today, today + timedelta(weeks=weeks)))
+        .filter(Exists(Person.objects.visible_to(user).filter(pk=OuterRef("person_id"))))
         .select_related("person", "establishment")
         .annotate(
             case_id=Subquery(_open_case(OuterRef("person_id"))),

@@ -20,6 +20,7 @@ from throughgate.core.concurrency import check_version
 from throughgate.core.models import AuditAction
 from throughgate.people.models import Person
 
+from . import figures
 from .models import EvaluationRun, NationalBaseline, PoolSource, ReoffendingEvent
 
 EVENT_FIELDS = [
@@ -44,6 +45,7 @@ def record_event(actor: Any, person: Person, data: dict[str, Any]) -> Reoffendin
     event.full_clean()
     event.save()
     audit.record(actor, AuditAction.CREATE, event, fields=[k for k, v in data.items() if v])
+    figures.data_changed()
     return event
 
 
@@ -65,6 +67,7 @@ def update_event(
     locked.full_clean()
     locked.save(update_fields=[*changed, "updated_at"])
     audit.record(actor, AuditAction.UPDATE, locked, fields=changed)
+    figures.data_changed()
     return changed
 
 

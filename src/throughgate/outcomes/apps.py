@@ -8,4 +8,4 @@ class OutcomesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import jobs  # noqa: F401 - registers the evaluation's background job
+        from . import figures, jobs  # noqa: F401 - register the background jobs

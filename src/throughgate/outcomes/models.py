@@ -194,3 +194,28 @@ class EvaluationRun(models.Model):
     def headline_difference(self) -> str:
         estimate = self.headline.get("estimate")
         return "" if estimate is None else f"{100 * estimate:+.1f} points"
+
+
+class CohortFigures(models.Model):
+    """The outcomes dashboard's figures for one "as of" date and one breakdown, worked out
+    by a background job (`outcomes.figures`) so that the page does not measure every
+    participant on each request. `overall` and `groups` hold `engines.reoffending.Measures`
+    as JSON (without the list of not-yet-mature people): aggregates only, no personal data.
+    """
+
+    as_of = models.DateField()
+    group_by = models.CharField(max_length=20)
+    computed_at = models.DateTimeField(default=timezone.now)
+    overall = models.JSONField(default=dict)
+    groups = models.JSONField(default=dict)  # label -> measures, in the engine's order
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["as_of", "group_by"], name="one_figures_per_day_and_breakdown"
+            )
+        ]
+        indexes = [models.Index(fields=["group_by", "-as_of"], name="figures_latest")]
+
+    def __str__(self) -> str:
+        return f"Outcome figures by {self.group_by} as of {self.as_of}"

@@ -5,6 +5,7 @@ from . import views
 app_name = "outcomes"
 urlpatterns = [
     path("outcomes/", views.dashboard, name="dashboard"),
+    path("outcomes/recalculate/", views.recalculate, name="recalculate"),
     path("outcomes/baselines/", views.baselines, name="baselines"),
     path("outcomes/justice-data-lab/", views.jdl_export, name="jdl_export"),
     path("outcomes/evaluations/new/", views.evaluation_new, name="evaluation_new"),

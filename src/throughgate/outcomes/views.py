@@ -11,8 +11,9 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from throughgate.accounts import roles
 from throughgate.core import audit, reauth
@@ -27,9 +28,9 @@ from throughgate.engines.disclosure import HIDDEN, suppress_row
 from throughgate.people.models import Person
 from throughgate.reports import charts
 
-from . import actions, evaluation, jdl
+from . import actions, evaluation, figures, jdl
 from . import jobs as evaluation_jobs
-from .cohort import GROUPINGS, events_for, participants
+from .cohort import GROUPINGS
 from .forms import (
     BaselineForm,
     CohortFilterForm,
@@ -96,6 +97,26 @@ class Row:
         return HIDDEN if 0 < n < self.threshold else f"{n:,}"
 
 
+def _figures(request: HttpRequest, as_of: Any, group_by: str) -> tuple[Any, Any, dict[str, Any]]:
+    """The overall and per-group measures, and what the page says about their age: a
+    small cohort is measured now; a large one is read from the stored figures, and a
+    recalculation is queued when there are none for this day yet."""
+    if figures.is_small():
+        overall, groups = figures.measure_live(as_of, group_by)
+        return overall, groups, {"live": True}
+    row = figures.stored(as_of, group_by)
+    job = figures.pending()
+    if row is None:
+        if job is None or job.params.get("as_of") != as_of.isoformat():
+            job = figures.recalculate(request.user, as_of)
+        row = figures.latest(group_by)
+    state = {"live": False, "row": row, "job": job, "asked_for": as_of}
+    if row is None:
+        return None, {}, state
+    overall, groups = figures.figures_of(row)
+    return overall, groups, state
+
+
 @require_GET
 @only_for(may_see_outcomes)
 @on_replica
@@ -105,11 +126,17 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         group_by = form.cleaned_data["group_by"]
         as_of = form.cleaned_data["as_of"] or as_of
-    people = participants()
-    events = events_for(people)
+    overall, groups, state = _figures(request, as_of, group_by)
     threshold = settings.SMALL_NUMBER_THRESHOLD
-    overall = engine.measure(people, events, as_of)
-    groups = engine.by_group(people, events, as_of, group_by) if people else {}
+    if overall is None:  # nothing worked out yet: the page shows the job's progress
+        return render(request, "outcomes/dashboard.html", {
+            "form": form, "figures": state, "as_of": as_of, "threshold": threshold,
+            "group_label": GROUPINGS[group_by], "rows": [],
+            "baselines": NationalBaseline.objects.filter(active=True),
+            "can_edit_baselines": roles.is_admin(request.user),
+            "runs": EvaluationRun.objects.select_related("programme")[:5],
+        })  # fmt: skip
+    as_of = overall.as_of
     rows = [Row(label, m, threshold) for label, m in groups.items()]
     total = Row("All participants", overall, threshold)
     shown = [
@@ -150,7 +177,25 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "km_table": overall.km[:: max(1, len(overall.km) // 12)] if not total.hidden else [],
             "can_edit_baselines": roles.is_admin(request.user),
             "runs": EvaluationRun.objects.select_related("programme")[:5],
+            "figures": state,
         },
+    )
+
+
+@require_POST
+@only_for(roles.is_admin)
+def recalculate(request: HttpRequest) -> HttpResponse:
+    """Ade's "Recalculate now": queue the figures for today (or the day asked for)."""
+    form = CohortFilterForm(request.POST, user=request.user)
+    form.is_valid()  # a breakdown or day that is no good falls back to the defaults
+    as_of = form.cleaned_data.get("as_of") or timezone.localdate()
+    group_by = form.cleaned_data.get("group_by") or "year"
+    figures.recalculate(request.user, as_of)
+    messages.success(
+        request, "The figures are being worked out again; this page shows how far it has got."
+    )
+    return redirect(
+        reverse("outcomes:dashboard") + f"?group_by={group_by}&as_of={as_of.isoformat()}"
     )
 
 

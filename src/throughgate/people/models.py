@@ -7,8 +7,9 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.apps import apps
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from throughgate.accounts import roles
@@ -36,14 +37,20 @@ class PersonQuerySet(models.QuerySet["Person"]):
             return self.none()
         if roles.sees_everyone(user):
             return self.all()
+        # EXISTS per person rather than a join and DISTINCT: the database can stop at
+        # the first matching case, and a search that already narrowed the people to a
+        # few (by name) checks only those, instead of walking every case of the team.
+        case_model = apps.get_model("casework", "Case")
+        cases = case_model.objects.filter(person=OuterRef("pk"))
         if roles.has_caseload(user):
-            return self.filter(cases__mentor=user).distinct()
+            return self.filter(Exists(cases.filter(mentor=user)))
         if role == roles.Role.COORDINATOR:
-            return self.filter(
-                Q(cases__team_id=user.team_id) | Q(referrals__team_id=user.team_id)
-                if user.team_id
-                else Q(cases__coordinator=user)
-            ).distinct()
+            if not user.team_id:
+                return self.filter(Exists(cases.filter(coordinator=user)))
+            referrals = apps.get_model("casework", "Referral").objects.filter(
+                person=OuterRef("pk"), team_id=user.team_id
+            )
+            return self.filter(Exists(cases.filter(team_id=user.team_id)) | Exists(referrals))
         return self.none()
 
     def editable_by(self, user: Any) -> PersonQuerySet:

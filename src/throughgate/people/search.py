@@ -13,7 +13,7 @@ from datetime import date, datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
 from throughgate.core.validators import (
     CRN_RE,
@@ -103,14 +103,18 @@ def search_people(user: Any, text: str, limit: int = 50) -> list[SearchHit]:
         return [SearchHit(p, 1.0, p.full_name, False) for p in people]
 
     sounds, prefixes = search_keys(parsed.name_text)
+    # The name keys find the candidates through their indexes first; each is then checked
+    # against the user's scope for that one person (EXISTS on the primary key). Asking
+    # the other way round ("every visible person, then their keys") walks the whole
+    # person table for a coordinator: 0.7 s at region scale.
     rows = (
-        NameIndex.objects.filter(person__in=base.values("pk"))
-        .filter(
+        NameIndex.objects.filter(
             Q(forename_sound__in=sounds)
             | Q(surname_sound__in=sounds)
             | Q(forename_prefix__in=prefixes)
             | Q(surname_prefix__in=prefixes)
         )
+        .filter(Exists(base.filter(pk=OuterRef("person_id"))))
         .values_list("person_id", "forename", "surname", "is_alias")[:MAX_CANDIDATES]
     )
     alias_of: dict[tuple[int, str, str], bool] = {}
