@@ -449,7 +449,11 @@ class Contact(TimeStampedModel):
 
     class Meta:
         ordering = ["-occurred_at", "-id"]
-        indexes = [models.Index(fields=["case", "occurred_at"])]
+        indexes = [
+            models.Index(fields=["case", "occurred_at"]),
+            # Reports count contacts in a period across every case (funder report).
+            models.Index(fields=["occurred_at"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_mode_display()} on {timezone.localtime(self.occurred_at):%d/%m/%Y}"

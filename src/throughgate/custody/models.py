@@ -367,7 +367,12 @@ class PlanItem(TimeStampedModel):
 
     class Meta:
         ordering = ["due_date", "id"]
-        indexes = [models.Index(fields=["kind", "status"])]
+        indexes = [
+            models.Index(fields=["kind", "status"]),
+            # One plan's item of a kind (accommodation on release night …), whatever
+            # the number of plans ever made.
+            models.Index(fields=["plan", "kind", "status"]),
+        ]
 
     def __str__(self) -> str:
         return self.title
