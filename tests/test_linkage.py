@@ -199,3 +199,27 @@ def test_candidates_are_shown_to_the_admin_only(jon_and_john, ade, cara, sam, mo
     assert DuplicateCandidate.objects.visible_to(ade).count() == 1
     for user in (cara, sam, mo, fay):
         assert DuplicateCandidate.objects.visible_to(user).count() == 0
+
+
+def test_a_new_record_made_at_intake_is_checked_in_the_background(
+    jon_and_john, cara, programme, login, run_jobs, django_capture_on_commit_callbacks
+):
+    """The referral form warns with the fast name check; a record saved anyway is then
+    scored by the linkage model in the worker, and the pair waits for the manager."""
+    from throughgate.casework.models import Referral
+
+    from .test_search import referral_post
+
+    with django_capture_on_commit_callbacks(execute=True):  # as after a real commit
+        response = login(cara).post(
+            "/referrals/new/",
+            {**referral_post(programme, forename="Jonny", surname="Smythe",
+                             date_of_birth=str(DOB)),
+             "duplicates_shown": "1", "duplicate_choice": "new"},
+        )  # fmt: skip
+    assert response.status_code == 302, response.content.decode()[:2000]
+    new_person = Referral.objects.latest("pk").person
+    assert not DuplicateCandidate.objects.exists()  # not in the request: in the worker
+    run_jobs()
+    found = DuplicateCandidate.objects.filter(found_by=FoundBy.INTAKE)
+    assert found and all(new_person.pk in (c.person_a_id, c.person_b_id) for c in found)

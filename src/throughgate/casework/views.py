@@ -22,8 +22,9 @@ from throughgate.custody.models import CustodyEpisode, ReleasePlan, first_days_f
 from throughgate.mentors import actions as mentor_actions
 from throughgate.mentors import views as mentor_views
 from throughgate.people import actions as people_actions
+from throughgate.people import linkage
 from throughgate.people.forms import PersonForm
-from throughgate.people.models import LANGUAGE_SUGGESTIONS, Person
+from throughgate.people.models import LANGUAGE_SUGGESTIONS, FoundBy, Person
 from throughgate.people.search import possible_duplicates
 
 from . import actions, support_views
@@ -292,6 +293,8 @@ def referral_new(request: HttpRequest) -> HttpResponse:
                     person = existing or people_actions.create_person(
                         request.user, person_form.cleaned_data
                     )
+                    if existing is None:
+                        linkage.review_later(request.user, [person.pk], FoundBy.INTAKE)
                     referral = actions.create_referral(
                         request.user,
                         person,

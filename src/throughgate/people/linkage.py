@@ -298,6 +298,36 @@ def run_review_job(job: Job, progress: Progress) -> str:
     return reverse("people:duplicates")
 
 
+NEW_PEOPLE_KIND = "people.linkage_new"
+
+
+@jobs.handler(NEW_PEOPLE_KIND)
+def run_new_people_job(job: Job, progress: Progress) -> str:
+    ids = [int(i) for i in job.params["person_ids"]]
+    progress(10, f"Looking for duplicates of {len(ids):,} new record(s)")
+    new = review_people(ids, job.params.get("found_by", FoundBy.INTAKE), job.created_by)
+    progress(99, f"{new:,} new possible duplicate(s)")
+    return reverse("people:duplicates")
+
+
+def review_later(actor: Any, person_ids: Iterable[int], found_by: str) -> None:
+    """After this transaction commits, check these new records for duplicates in the
+    background worker: at intake the form already warned with the fast name check
+    (people.search.possible_duplicates); the probabilistic model's pairs, which take
+    a second or so, then wait on the manager's duplicates page."""
+    ids = sorted({int(i) for i in person_ids})
+    if not ids:
+        return
+    transaction.on_commit(
+        lambda: jobs.start(
+            actor,
+            NEW_PEOPLE_KIND,
+            f"Look for duplicates of {len(ids):,} new record(s)",
+            {"person_ids": ids, "found_by": str(found_by)},
+        )  # fmt: skip
+    )
+
+
 def start_review(actor: Any) -> Job:
     """Queue the review of everyone as a background job (the duplicates page's button)."""
     job = jobs.start(actor, JOB_KIND, "Look for duplicate people", {})
