@@ -529,6 +529,13 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    _setup_django()
+    from throughgate.imports import command
+
+    return command.run(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from throughgate.accounts.roles import Role
 
@@ -686,6 +693,32 @@ def build_parser() -> argparse.ArgumentParser:
                    "measures from the files' offences and days_to_first columns")  # fmt: skip
     p.add_argument("--json", metavar="OUT", help="write the result as JSON ('-' for stdout)")
     p.set_defaults(func=cmd_evaluate)
+
+    from throughgate.imports import command as import_command  # no Django until run
+
+    p = sub.add_parser("import", help="check or import people, referrals, cases, contacts, "
+                       "custody dates or reoffending events from a CSV or XLSX file")  # fmt: skip
+    import_command.add_arguments(p)
+    p.set_defaults(func=cmd_import)
+
+    from throughgate.core import audit_verify  # Django loads only when run
+
+    p = sub.add_parser("audit", help="check the audit trail: audit verify")
+    audit_sub = p.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
+    p = audit_sub.add_parser("verify", help="check that no audit event was changed, deleted "
+                             "or inserted (walks the hash chain)")  # fmt: skip
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="no progress bar, and no output when the chain is intact")  # fmt: skip
+    p.add_argument("--database", default="default", metavar="ALIAS|FILE",
+                   help="a database alias from the settings, or a SQLite database file "
+                   "such as a backup (opened read-only); default: the app's database")  # fmt: skip
+    p.add_argument("--from-seq", type=audit_verify.seq_number, metavar="S",
+                   help="start at seq S, taking the events before it as sound")  # fmt: skip
+    p.add_argument("--at-seq", type=audit_verify.seq_number, metavar="S",
+                   help="with --expect-hash: the seq of a hash kept somewhere else")  # fmt: skip
+    p.add_argument("--expect-hash", type=audit_verify.sha256_hex, metavar="H",
+                   help="the hash seq S had when an earlier verify printed it")  # fmt: skip
+    p.set_defaults(func=audit_verify.cmd_audit_verify)
 
     p = sub.add_parser("two-factor", help="two-factor log-in: two-factor reset NAME")
     tf_sub = p.add_subparsers(dest="two_factor_command", metavar="COMMAND", required=True)

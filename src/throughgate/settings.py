@@ -231,6 +231,7 @@ INSTALLED_APPS = [
     "throughgate.reports",
     "throughgate.prevention",
     "throughgate.prevention.training",
+    "throughgate.imports",
     "throughgate.api",
 ]
 

@@ -14,5 +14,6 @@ urlpatterns = [
     path("reports/", include("throughgate.reports.urls")),
     path("prevention/", include("throughgate.prevention.urls")),
     path("training/", include("throughgate.prevention.training.urls")),
+    path("imports/", include("throughgate.imports.urls")),
     path("api/", include("throughgate.api.urls")),
 ]
