@@ -21,12 +21,13 @@ from throughgate.core.models import AuditAction, AuditEvent
 from throughgate.mentors import actions as mentor_actions
 from throughgate.outcomes import actions as outcome_actions
 from throughgate.people import actions as people_actions
-from throughgate.people import linkage
+from throughgate.people import linkage, retention
 from throughgate.people import merge as merging
 from throughgate.people.models import (
     CandidateStatus,
     DuplicateCandidate,
     FoundBy,
+    LegalHold,
     NameIndex,
     Person,
     PersonMerge,
@@ -95,6 +96,7 @@ def give_full_history(person: Person, other: Person, actor: Any, mentor: Any) ->
     people_actions.add_alias(actor, person, "Smokey", "", "street name")
     make.make_episode(person, actor)
     make.make_concern(person, mentor)
+    retention.place_hold(actor, person, "Police request 2026-11, ref 42/1234")
     outcome_actions.record_event(
         actor, person,
         {"disposal_type": "recall", "disposal_date": timezone.localdate(), "source": "probation"},
@@ -303,3 +305,22 @@ def test_not_the_same_person_is_remembered_and_never_proposed_again(candidate, a
 def test_only_the_admin_may_open_a_pair(candidate, who, login, request):
     user = request.getfixturevalue(who)
     assert login(user).get(reverse("people:merge", args=[candidate.pk])).status_code == 404
+
+
+def test_merging_two_records_each_on_legal_hold_keeps_one_active_hold(cara, ade):
+    keep = make.make_person(cara, forename="John", surname="Smith")
+    remove = make.make_person(cara, forename="Jon", surname="Smyth")
+    retention.place_hold(ade, keep, "Court order 2026-09")
+    retention.place_hold(ade, remove, "Police request 2026-11")
+    merging.merge_people(ade, keep=keep, remove=remove)
+    holds = LegalHold.objects.filter(person=keep)
+    assert holds.count() == 2
+    assert [h.reason for h in holds.active()] == ["Court order 2026-09"]
+
+
+def test_the_merge_audit_trail_names_no_one(cara, ade):
+    keep = make.make_person(cara, forename="John", surname="Smith")
+    remove = make.make_person(cara, forename="Jonathan", surname="Smyth")
+    merging.merge_people(ade, keep=keep, remove=remove)
+    summaries = " ".join(AuditEvent.objects.values_list("summary", flat=True))
+    assert "Merged: person" in summaries and "Jonathan" not in summaries

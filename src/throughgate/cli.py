@@ -18,6 +18,7 @@
     throughgate evaluate --treated T --pool P --outcome COL …   matched impact evaluation (JDL)
     throughgate audit verify    check the audit trail's hash chain
     throughgate backup [OUTPUT] / restore INPUT --yes   back up or restore the database
+    throughgate purge [--dry-run | --yes]   retention: report or anonymise what is due
 
 Exit status: 0 on success, 1 on a failure it can explain, 2 on bad usage.
 """
@@ -305,6 +306,15 @@ def cmd_keys_rotate(args: argparse.Namespace) -> int:
     if args.check and (counts["rotated"] or counts["encrypted"]):
         return 1  # like `--check` elsewhere: 1 means there is work to do
     return 0
+
+
+def cmd_purge(args: argparse.Namespace) -> int:
+    """Anonymise what the retention periods make due (docs/retention.md); a dry run
+    (the report only) unless --yes."""
+    _setup_django()
+    from throughgate.people import retention
+
+    return retention.run_command(args)
 
 
 def cmd_load_establishments(args: argparse.Namespace) -> int:
@@ -737,6 +747,16 @@ def build_parser() -> argparse.ArgumentParser:
                    help="only count what would change; exit 1 if anything would")  # fmt: skip
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_keys_rotate)
+
+    p = sub.add_parser("purge", help="anonymise records past their retention period: a dry "
+                       "run report unless --yes (docs/retention.md)")  # fmt: skip
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--dry-run", action="store_true",
+                       help="only report what is due (the default without --yes)")  # fmt: skip
+    which.add_argument("--yes", action="store_true",
+                       help="anonymise the records due (for a nightly timer)")  # fmt: skip
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_purge)
 
     p = sub.add_parser("manage", help="run any Django management command", add_help=False)
     p.add_argument("rest", nargs=argparse.REMAINDER)

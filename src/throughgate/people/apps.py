@@ -7,4 +7,4 @@ class PeopleConfig(AppConfig):
     verbose_name = "People"
 
     def ready(self) -> None:
-        from . import linkage  # noqa: F401  # registers the "people.linkage_review" job
+        from . import linkage, retention  # noqa: F401  # register their background jobs

@@ -32,12 +32,13 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Q
+from django.utils import timezone
 
 from throughgate.core import audit
 from throughgate.core.models import AuditAction
 
 from . import actions
-from .models import Alias, DuplicateCandidate, NameIndex, Person, PersonMerge
+from .models import Alias, DuplicateCandidate, LegalHold, NameIndex, Person, PersonMerge
 
 # The fields an administrator chooses between, in the order the merge screen shows.
 CHOOSABLE_FIELDS = [f for f in actions.PERSON_FIELDS if f not in ("forename", "surname")]
@@ -193,6 +194,12 @@ def merge_people(
         if model is PersonMerge:
             counts[label] += PersonMerge.objects.filter(person=remove).update(person=keep)
             continue
+        if model is LegalHold and LegalHold.objects.active().filter(person=keep).exists():
+            # One active hold per person: the kept record's stands; the removed record's
+            # moves across as lifted (its reason kept), so nothing is lost.
+            LegalHold.objects.active().filter(person=remove).update(
+                lifted_at=timezone.now(), lifted_by=actor if getattr(actor, "pk", None) else None
+            )
         if isinstance(rel, models.ManyToManyRel):
             counts[label] += _move_many_to_many(rel, keep, remove)
             continue
@@ -250,7 +257,9 @@ def merge_people(
             )  # fmt: skip
     audit.record(
         actor, AuditAction.UPDATE, keep, fields=changed,
-        summary=f"Merged: person {removed_id} ({removed_name}) merged into this record",
+        # The trail is kept for ever and never anonymised, so it names no one: the old
+        # name is kept in PersonMerge (and as an alias), where retention can remove it.
+        summary=f"Merged: person {removed_id} merged into this record",
     )  # fmt: skip
     audit.record(
         actor, AuditAction.DELETE, object_type="people.person", object_id=removed_id,

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.apps import apps
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
@@ -423,3 +423,133 @@ class PersonMerge(models.Model):
     @property
     def audit_person_id(self) -> int:
         return self.person_id
+
+
+# --- Retention: periods, legal holds and the record of purges (people.retention) -------
+
+
+class RetentionRule(models.TextChoices):
+    CLOSED_CASES = "closed_cases", "People whose every case is closed"
+    DECLINED_REFERRALS = "declined_referrals", "People referred but never taken on"
+    SAFEGUARDING_AGE = "safeguarding_age", "People with a safeguarding concern"
+    TRAINING_DELEGATES = "training_delegates", "Training course delegates"
+
+
+class RetentionPeriod(models.Model):
+    """The charity's chosen period for one rule; with no row, the default in
+    people.retention.DEFAULT_YEARS applies."""
+
+    rule = models.CharField(max_length=30, choices=RetentionRule.choices, unique=True)
+    years = models.PositiveSmallIntegerField()
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["rule"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(years__gte=1) & Q(years__lte=100), name="retention_years_1_to_100"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_rule_display()}: {self.years} years"
+
+
+class LegalHoldQuerySet(models.QuerySet["LegalHold"]):
+    def visible_to(self, user: Any) -> LegalHoldQuerySet:
+        """Holds are the manager's business (retention is Ade's): nobody else sees them."""
+        if not roles.is_admin(user):
+            return self.none()
+        return self.filter(person__in=Person.objects.visible_to(user))
+
+    def active(self) -> LegalHoldQuerySet:
+        return self.filter(lifted_at__isnull=True)
+
+
+class LegalHold(models.Model):
+    """A person whose records must not be purged while the hold stands (a police or
+    court request, a claim, an inquiry). Lifted holds are kept as history."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="legal_holds")
+    reason = models.CharField(
+        max_length=300, help_text="e.g. “Police request 2026-11, case ref 01/2345/26”."
+    )
+    placed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    placed_at = models.DateTimeField(default=timezone.now)
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    lifted_at = models.DateTimeField(null=True, blank=True)
+
+    objects = LegalHoldQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-placed_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person"],
+                condition=Q(lifted_at__isnull=True),
+                name="legal_hold_one_active_per_person",
+                violation_error_message="This person is already on legal hold.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Legal hold on person {self.person_id}"
+
+    @property
+    def audit_person_id(self) -> int:
+        return self.person_id
+
+    @property
+    def is_active(self) -> bool:
+        return self.lifted_at is None
+
+
+class PurgeRun(models.Model):
+    """One run of the retention purge (or of its dry run): who, when, and how many
+    records each rule found due, held and anonymised. Holds no personal data."""
+
+    dry_run = models.BooleanField(default=True)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    started_by_username = models.CharField(max_length=150, blank=True)
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    counts = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{'Dry run' if self.dry_run else 'Purge'} {self.pk}"
+
+    @property
+    def total_purged(self) -> int:
+        return sum(int(c.get("purged", 0)) for c in (self.counts or {}).values())
+
+
+class PurgeRecord(models.Model):
+    """One record anonymised (or deleted, for names and search keys) by a purge: its
+    type and id, never its contents. A person's own row marks them as anonymised."""
+
+    run = models.ForeignKey(PurgeRun, on_delete=models.PROTECT, related_name="records")
+    rule = models.CharField(max_length=30, choices=RetentionRule.choices)
+    model_label = models.CharField(max_length=100)
+    object_id = models.BigIntegerField()
+    person_id = models.BigIntegerField(null=True, blank=True)
+    deleted = models.BooleanField(default=False)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["model_label", "object_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.model_label} {self.object_id} ({self.rule})"

@@ -53,6 +53,12 @@ REFERENCE_MAX_LENGTH = 120
 
 # Models that point at Person but are left out, with the reason shown in the export.
 EXCLUDED: dict[str, str] = {
+    "people.legalhold": (
+        "A legal hold records that a police, court or regulator's request asked for the "
+        "records to be kept; telling the person could prejudice the prevention or "
+        "detection of crime (DPA 2018 Schedule 2, paragraph 2). The data protection lead "
+        "decides whether to disclose it, outside this export."
+    ),
     "people.nameindex": (
         "Search keys made from the names already exported (sound codes and first letters "
         "of the person's own names and aliases); they hold nothing that is not in the "

@@ -14,4 +14,5 @@ urlpatterns = [
     path("family/<int:pk>/delete/", views.family_delete, name="family_delete"),
     path("", include("throughgate.people.subject_access_urls")),
     path("", include("throughgate.people.duplicates_urls")),
+    path("", include("throughgate.people.retention_urls")),
 ]

@@ -62,6 +62,7 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_edit": is_editable(person, user),
             "can_refer": roles.manages_cases(user),
             "can_export": roles.is_admin(user),  # the subject access export
+            "on_legal_hold": roles.is_admin(user) and person.legal_holds.active().exists(),
             "aliases": person.aliases.all(),
             # The family view: who is a protective factor and who a risk, their own needs,
             # and the support sessions they took part in (one query, however many).
