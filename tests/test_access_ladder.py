@@ -100,6 +100,7 @@ LADDER = [
     Page("reauth", FORM, LOGGED_IN, personal=False),
     Page("home", READ, LOGGED_IN, personal=False, ok=302),
     Page("audit_trail", READ, frozenset({"ade"})),
+    Page("manage", READ, frozenset({"ade"}), personal=False),
     Page("reports:dashboard", READ, frozenset({"ade", "fay"}), personal=False),
     # A background job's progress page, for whoever started it (here Fay's evaluation).
     Page("job", READ, frozenset({"fay"}), "job", personal=False),

@@ -112,5 +112,5 @@ def nav_links_for(user: Any) -> list[tuple[str, str]]:
     if role == Role.ANALYST:
         links.append(("Training figures", reverse("training:summary")))
     if role == Role.ADMIN:
-        links.append(("Audit trail", reverse("audit_trail")))
+        links.append(("Manage", reverse("manage")))  # audit, duplicates, imports, API
     return links

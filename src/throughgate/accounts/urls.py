@@ -13,5 +13,6 @@ urlpatterns = [
     path("confirm-password/", views.confirm_password, name="reauth"),
     path("password/", password_views.change_password, name="change_password"),
     path("audit/", views.audit_trail, name="audit_trail"),
+    path("manage/", views.manage, name="manage"),
     path("healthz", views.healthz, name="healthz"),
 ]

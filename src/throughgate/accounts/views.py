@@ -143,3 +143,11 @@ def healthz(request: HttpRequest) -> JsonResponse:
     except Exception:  # noqa: BLE001 - any database failure means unhealthy
         return JsonResponse({"status": "database unavailable"}, status=503)
     return JsonResponse({"status": "ok"})
+
+
+@require_GET
+@only_for(roles.is_admin)
+def manage(request: HttpRequest) -> HttpResponse:
+    """The manager's tasks that are not daily work, on one page rather than in the
+    navigation: the audit trail, duplicate people, imports, API access, funder reports."""
+    return render(request, "accounts/manage.html")
