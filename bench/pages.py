@@ -11,7 +11,8 @@ Django's test client in-process, so "server time" is Django's handling of the re
 (middleware, view, template, every query) without the network. It also counts the
 queries of one request. The parent prints one table with the databases side by side,
 so growth from charity to region scale is visible, and checks the budgets: p95 under
-150 ms for every page, under 2 s for the funder report (not built yet: issue 8).
+150 ms for every page, under 2 s for the funder report (its last financial year, PDF
+excluded).
 
 Production settings (DEBUG off); the case page writes its audit VIEW event on every
 request, as it does for real.
@@ -34,6 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 PAGE_BUDGET_MS = 150.0
+BUDGET_MS = {"funder report (a year)": 2000.0}
 PAGES = (  # name, user
     ("mentor home (caseload)", "mo"),
     ("case page (500 contacts)", "mo"),
@@ -44,18 +46,22 @@ PAGES = (  # name, user
     ("audit log (filtered)", "ade"),
     ("safeguarding queue", "sam"),
     ("reach dashboard", "pat"),
+    ("funder report (a year)", "ade"),
 )
 
 
 def _urls() -> dict[str, str]:
     from django.db.models import Count
     from django.urls import reverse
+    from django.utils import timezone
 
     from throughgate.accounts.models import User
     from throughgate.casework.models import Case
     from throughgate.people.models import Person
+    from throughgate.reports.forms import presets
 
     mo = User.objects.get(username="mo")
+    _name, year_from, year_to = presets(timezone.localdate())[1]  # the last financial year
     case = Case.objects.filter(mentor=mo).annotate(n=Count("contacts")).order_by("-n", "pk").first()
     surname = (Person.objects.values("surname").annotate(n=Count("id")).order_by("-n", "surname"))[
         0
@@ -70,6 +76,8 @@ def _urls() -> dict[str, str]:
         "audit log (filtered)": reverse("audit_trail") + "?action=view",
         "safeguarding queue": reverse("casework:safeguarding_queue"),
         "reach dashboard": reverse("prevention:reach"),
+        "funder report (a year)": reverse("reports:funder")
+        + f"?start={year_from.isoformat()}&end={year_to.isoformat()}",
     }
 
 
@@ -81,6 +89,8 @@ def child(requests: int, max_seconds: float) -> None:
     django.setup()
     from django.db import connection
     from django.test import Client
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
 
     from throughgate.accounts.models import User
     from throughgate.casework.models import Contact
@@ -97,7 +107,16 @@ def child(requests: int, max_seconds: float) -> None:
     for name, username in PAGES:
         if username not in clients:
             clients[username] = Client()
-            clients[username].force_login(User.objects.get(username=username))
+            user = User.objects.get(username=username)
+            clients[username].force_login(user)
+            # Two-factor log-in is on, as in production: the session has given its code
+            # (django-otp then reads the device on every request, as it would).
+            device, _ = TOTPDevice.objects.get_or_create(
+                user=user, name="bench", defaults={"confirmed": True}
+            )
+            session = clients[username].session
+            session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+            session.save()
         client, url = clients[username], urls[name]
         for _ in range(3):
             start = time.perf_counter()
@@ -201,16 +220,15 @@ def main(argv: list[str] | None = None) -> int:
             row += (
                 f" | {measured['queries']:>10} {measured['p50']:>7.1f} {measured['p95']:>7.1f}{few}"
             )
-            if measured["p95"] >= PAGE_BUDGET_MS:
+            if measured["p95"] >= BUDGET_MS.get(page, PAGE_BUDGET_MS):
                 missed.append(f"{page} on {name} (p95 {measured['p95']:.0f} ms)")
         print(row)
-    print(f"{'funder report':<26} | not built yet (issue 8)")
     print("* fewer requests than asked: the page was stopped after --max-seconds")
     print()
     if missed:
-        print(f"over the {PAGE_BUDGET_MS:.0f} ms p95 budget: " + "; ".join(missed))
+        print("over budget (p95 150 ms; the funder report 2 s): " + "; ".join(missed))
         return 1
-    print(f"every page within the {PAGE_BUDGET_MS:.0f} ms p95 budget")
+    print("every page within budget (p95 150 ms; the funder report 2 s)")
     return 0
 
 

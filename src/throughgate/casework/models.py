@@ -451,8 +451,12 @@ class Contact(TimeStampedModel):
         ordering = ["-occurred_at", "-id"]
         indexes = [
             models.Index(fields=["case", "occurred_at"]),
-            # Reports count contacts in a period across every case (funder report).
-            models.Index(fields=["occurred_at"]),
+            # Reports count contacts in a period across every case by mode (funder
+            # report): covering, so a year of a region's contacts is read from the index.
+            models.Index(
+                fields=["occurred_at", "attendance", "mode", "case"],
+                name="contact_period_mode_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -222,14 +222,16 @@ def caseload(period: Period, programmes: QuerySet[Programme]) -> Counts:
 )  # fmt: skip
 def contacts(period: Period, programmes: QuerySet[Programme]) -> Counts:
     first, after = period.moments
+    delivered = Contact.objects.filter(
+        occurred_at__gte=first, occurred_at__lt=after, attendance__in=ATTENDED
+    )
+    # Every programme (the usual board report): no join to the cases, so the count is
+    # read from the (when, attendance, mode) index alone.
+    chosen = set(programmes.values_list("pk", flat=True))
+    if chosen != set(Programme.objects.values_list("pk", flat=True)):
+        delivered = delivered.filter(case__programme__in=chosen)
     by_mode = dict(
-        Contact.objects.filter(
-            case__programme__in=programmes,
-            occurred_at__gte=first,
-            occurred_at__lt=after,
-            attendance__in=ATTENDED,
-        )
-        .values_list("mode")
+        delivered.values_list("mode")
         .annotate(n=Count("id"))
         .order_by()
     )
@@ -507,16 +509,20 @@ def prevention_reach(period: Period, programmes: QuerySet[Programme]) -> Counts:
     to a MASH (children's social care) and to the National Referral Mechanism.""",
 )  # fmt: skip
 def safeguarding(period: Period, programmes: QuerySet[Programme]) -> Counts:
-    people = Case.objects.filter(programme__in=programmes).values("person_id")
+    # EXISTS per concern, not IN over every case: the period picks a few concerns first,
+    # and only theirs are checked against the programmes.
+    def has_case(person: str) -> Exists:
+        return Exists(Case.objects.filter(person_id=OuterRef(person), programme__in=programmes))
+
     first, after = period.moments
     concerns = SafeguardingConcern.objects.filter(
-        person_id__in=people, raised_at__gte=first, raised_at__lt=after
+        has_case("person_id"), raised_at__gte=first, raised_at__lt=after
     ).count()
     mash = MASHReferral.objects.filter(
-        concern__person_id__in=people, referred_on__range=(period.start, period.end)
+        has_case("concern__person_id"), referred_on__range=(period.start, period.end)
     ).count()
     nrm = NRMReferral.objects.filter(
-        concern__person_id__in=people, referred_on__range=(period.start, period.end)
+        has_case("concern__person_id"), referred_on__range=(period.start, period.end)
     ).count()
     return Counts(
         "Activity",
