@@ -49,9 +49,9 @@ from throughgate.custody.models import (
     Establishment,
     KeyDateChange,
 )
-from throughgate.engines.names import phonetic_key, prefix_key
 from throughgate.outcomes.models import ReoffendingEvent
-from throughgate.people.models import NameIndex, Person
+from throughgate.people import actions as people_actions
+from throughgate.people.models import Person
 
 from . import writes
 from .models import Kind
@@ -408,26 +408,12 @@ class People(KindSpec):
 
     def write(self, objs: list[Any], ctx: Context) -> list[int]:
         ids = super().write(objs, ctx)
-        # Search keys, as people.actions.name_index_rows makes them (new people have no
-        # aliases yet, so their own names and preferred name are all there is).
-        keys = []
-        for person in objs:
-            names = [(person.forename, person.surname)]
-            if person.preferred_name and person.preferred_name != person.forename:
-                names.append((person.preferred_name, person.surname))
-            keys += [
-                NameIndex(
-                    person=person,
-                    forename=f,
-                    surname=s,
-                    is_alias=False,
-                    forename_sound=phonetic_key(f),
-                    surname_sound=phonetic_key(s),
-                    forename_prefix=prefix_key(f),
-                    surname_prefix=prefix_key(s),
-                )
-                for f, s in names
-            ]
+        # Search keys, as for any new person (new people have no aliases yet).
+        keys = [
+            key
+            for person in objs
+            for key in people_actions.name_index_rows(person, with_aliases=False)
+        ]
         writes.insert(keys)
         return ids
 

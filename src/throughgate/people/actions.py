@@ -30,11 +30,14 @@ FAMILY_FIELDS = [
 ]  # fmt: skip
 
 
-def name_index_rows(person: Person) -> list[NameIndex]:
+def name_index_rows(person: Person, *, with_aliases: bool = True) -> list[NameIndex]:
+    """The person's search keys: their names, preferred name and (unless a new record
+    has none yet, as in an import) their aliases."""
     names = [(person.forename, person.surname, False)]
     if person.preferred_name and person.preferred_name != person.forename:
         names.append((person.preferred_name, person.surname, False))
-    names += [(a.forename, a.surname, True) for a in person.aliases.all()]
+    if with_aliases:
+        names += [(a.forename, a.surname, True) for a in person.aliases.all()]
     return [
         NameIndex(
             person=person,
