@@ -230,11 +230,7 @@ def contacts(period: Period, programmes: QuerySet[Programme]) -> Counts:
     chosen = set(programmes.values_list("pk", flat=True))
     if chosen != set(Programme.objects.values_list("pk", flat=True)):
         delivered = delivered.filter(case__programme__in=chosen)
-    by_mode = dict(
-        delivered.values_list("mode")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
+    by_mode = dict(delivered.values_list("mode").annotate(n=Count("id")).order_by())
     return Counts("How", _rows(ContactMode.choices, by_mode), total_label="Contacts")
 
 

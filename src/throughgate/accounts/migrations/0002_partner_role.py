@@ -4,15 +4,26 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
+        ("accounts", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='user',
-            name='role',
-            field=models.CharField(choices=[('mentor', 'Peer mentor'), ('coordinator', 'Coordinator'), ('safeguarding_lead', 'Safeguarding lead'), ('prevention_facilitator', 'Prevention facilitator'), ('admin', 'Manager / admin'), ('analyst', 'Analyst / funder viewer'), ('partner', 'Partner organisation')], default='mentor', max_length=30),
+            model_name="user",
+            name="role",
+            field=models.CharField(
+                choices=[
+                    ("mentor", "Peer mentor"),
+                    ("coordinator", "Coordinator"),
+                    ("safeguarding_lead", "Safeguarding lead"),
+                    ("prevention_facilitator", "Prevention facilitator"),
+                    ("admin", "Manager / admin"),
+                    ("analyst", "Analyst / funder viewer"),
+                    ("partner", "Partner organisation"),
+                ],
+                default="mentor",
+                max_length=30,
+            ),
         ),
     ]
