@@ -341,3 +341,18 @@ def test_imported_people_are_checked_for_duplicates_of_people_already_known(
     (pair,) = DuplicateCandidate.objects.filter(found_by=FoundBy.IMPORT)
     imported = Person.objects.get(forename="John", surname="Smith")
     assert {pair.person_a_id, pair.person_b_id} == {known.pk, imported.pk}
+
+
+def test_a_nul_character_is_a_problem_named_by_row_and_column_not_a_crash(ade, source, tmp_path):
+    """PostgreSQL refuses NUL in text and JSON; the fuzzer found one reaching it."""
+    rows = people_rows(2)
+    rows[1][1] = "Young\x001"
+    path = write_csv(tmp_path / "people.csv", PEOPLE_HEADERS, rows)
+    report = import_file(ade, source, "people", path, commit=True)
+    assert [str(p) for p in report.problems] == [
+        "Row 3, column 'First name': the cell holds a NUL character (\\0)"
+    ]
+    assert Person.objects.count() == 0
+    path = write_csv(tmp_path / "nul-header.csv", ["ID", "First\x00name"], [["P1", "Amani"]])
+    with pytest.raises(FileProblem, match="Column 2's name holds a NUL character"):
+        open_table(path)

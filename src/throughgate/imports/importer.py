@@ -187,6 +187,11 @@ class _Reader:
                     ok = False
                 values[column.name] = column.default
                 continue
+            if isinstance(raw, str) and "\x00" in raw:
+                # PostgreSQL cannot store it, and no spreadsheet means it.
+                report.add(Problem(number, header, "the cell holds a NUL character (\\0)"))
+                ok = False
+                continue
             if isinstance(raw, str) and len(raw) > MAX_CELL:
                 report.add(
                     Problem(

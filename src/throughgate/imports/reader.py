@@ -63,6 +63,9 @@ def _check_headers(cells: list[Any]) -> list[str]:
             raise FileProblem(f"Column {position} of the header row has no name.")
         if len(header) > 200:
             raise FileProblem(f"Column {position}'s name is longer than 200 characters.")
+        if "\x00" in header:
+            # Never meant, and PostgreSQL refuses it in text and JSON (found by the fuzzer).
+            raise FileProblem(f"Column {position}'s name holds a NUL character (\\0).")
     seen: set[str] = set()
     for header in headers:
         if header.casefold() in seen:
