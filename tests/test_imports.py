@@ -263,9 +263,22 @@ def test_an_unreadable_file_says_why(tmp_path, content, message):
 def test_a_file_not_in_utf8_names_the_row(tmp_path):
     path = tmp_path / "file.csv"
     path.write_bytes("ID,Name\n1,Zoë\n".encode("cp1252"))
-    table = open_table(path)
+    # Text is decoded a block at a time, so a small file is refused as it is opened.
     with pytest.raises(FileProblem, match="Line 2 has characters that are not UTF-8"):
-        list(table.rows)
+        list(open_table(path).rows)
+
+
+def test_a_line_not_in_utf8_far_down_a_long_file_is_named(tmp_path):
+    path = tmp_path / "file.csv"
+    lines = ["ID,Name"] + [f"{i},Name {i}" for i in range(20_000)]
+    lines[15_000] = "15000,Zoë"
+    path.write_bytes("\n".join(lines).encode("utf-8").replace("Zo\u00eb".encode(), b"Zo\xeb"))
+    table = open_table(path)
+    read = 0
+    with pytest.raises(FileProblem, match="Line 15001 has characters that are not UTF-8"):
+        for _ in table.rows:
+            read += 1
+    assert 10_000 < read < 15_000  # the rows before it were read
 
 
 def test_a_huge_cell_is_reported_on_its_row(ade, source, tmp_path):

@@ -84,23 +84,6 @@ def open_table(path: str | Path, name: str = "") -> Table:
     raise FileProblem("Choose a .csv or .xlsx file (an old .xls file: save it as .xlsx first).")
 
 
-class _NotUTF8(Exception):
-    def __init__(self, line: int):
-        self.line = line
-
-
-def _decoded_lines(raw: Any) -> Iterator[str]:
-    """The file's lines as text, decoded one at a time so that a byte that is not UTF-8
-    is reported with its line number (a spreadsheet saved as "CSV" in a Windows code
-    page is the usual cause)."""
-    for number, line in enumerate(raw, start=1):
-        try:
-            text = line.decode("utf-8")
-        except UnicodeDecodeError:
-            raise _NotUTF8(number) from None
-        yield text.removeprefix("\ufeff") if number == 1 else text
-
-
 def _decode_problem(line: int) -> FileProblem:
     return FileProblem(
         f"Line {line} has characters that are not UTF-8 text. Save the file as "
@@ -136,14 +119,26 @@ def _count_lines(path: Path) -> int:
     return lines
 
 
+def _first_bad_line(path: Path) -> int:
+    try:
+        check_encoding(path)
+    except FileProblem as exc:
+        found = re.search(r"Line (\d+)", exc.message)
+        if found:
+            return int(found.group(1))
+    return 1
+
+
 def _open_csv(path: Path) -> Table:
-    handle = open(path, "rb")  # noqa: SIM115 - closed by Table.close
-    reader = csv.reader(_decoded_lines(handle))
+    # Decoded by the io module a block at a time (fast); when a block is not UTF-8, the
+    # file is scanned again to name the first line that is not (`check_encoding`).
+    handle = open(path, encoding="utf-8-sig", newline="")  # noqa: SIM115 - closed by Table.close
+    reader = csv.reader(handle)
     try:
         first = next(reader, None)
-    except _NotUTF8 as exc:
+    except UnicodeDecodeError:
         handle.close()
-        raise _decode_problem(exc.line) from None
+        raise _decode_problem(_first_bad_line(path)) from None
     except csv.Error as exc:
         handle.close()
         raise FileProblem(f"Row 1 cannot be read as CSV ({exc}).") from None
@@ -161,10 +156,10 @@ def _open_csv(path: Path) -> Table:
         try:
             for cells in reader:
                 number += 1
-                if cells and any(c.strip() for c in cells):
+                if "".join(cells).strip():  # a row of empty cells is not a row
                     yield number, cells
-        except _NotUTF8 as exc:
-            raise _decode_problem(exc.line) from None
+        except UnicodeDecodeError:
+            raise _decode_problem(_first_bad_line(path)) from None
         except csv.Error as exc:
             raise FileProblem(f"Row {number + 1} cannot be read as CSV ({exc}).") from None
 
