@@ -417,7 +417,10 @@ class ContactQuerySet(models.QuerySet["Contact"]):
 
 
 class Contact(TimeStampedModel):
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="contacts")
+    # Indexed by the (case, occurred_at) index below, which starts with it.
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="contacts", db_index=False
+    )
     occurred_at = models.DateTimeField("when")
     mode = models.CharField("how", max_length=20, choices=ContactMode.choices)
     attendance = models.CharField(

@@ -119,11 +119,18 @@ class ImportRun(models.Model):
 class SourceRecord(models.Model):
     """Source id -> the record it became: (source, kind, source id) is imported once."""
 
-    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="records")
+    # No index of their own for `source` and `run`: the unique constraint and the
+    # (run, kind) index start with them, and every index is one more write per row of a
+    # million-row import.
+    source = models.ForeignKey(
+        Source, on_delete=models.PROTECT, related_name="records", db_index=False
+    )
     kind = models.CharField(max_length=20, choices=Kind.choices)
     external_id = models.CharField("the source's id", max_length=100)
     object_id = models.BigIntegerField()
-    run = models.ForeignKey(ImportRun, on_delete=models.PROTECT, related_name="records")
+    run = models.ForeignKey(
+        ImportRun, on_delete=models.PROTECT, related_name="records", db_index=False
+    )
 
     class Meta:
         constraints = [
