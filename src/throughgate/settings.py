@@ -42,6 +42,10 @@ Variables (see docs/deployment.md):
                      request; a larger one is read from figures the worker stores (1000)
   JOB_STALL_SECONDS  a background job whose worker has not reported for this many
                      seconds is taken to have died and is run again (default 300)
+  IMPORT_WORKERS     processes that check a long contacts import beside the one that
+                     writes it (default: one per core, at most 4; one core: none)
+  IMPORT_PARALLEL_FROM_ROWS  a file of at least this many rows uses them (50000)
+  IMPORT_SQLITE_CACHE_MB  SQLite's page cache while an import runs (default 64)
   DATABASE_REPLICA_URL  a PostgreSQL read replica for reports and dashboards (optional)
   STATIC_ROOT        folder for collectstatic, if a separate web server serves /static/
 """
@@ -483,5 +487,13 @@ EVALUATION_MIN_PARTICIPANTS = env_int("EVALUATION_MIN_PARTICIPANTS", 60, minimum
 # and run by `throughgate worker`.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 JOB_STALL_SECONDS = env_int("JOB_STALL_SECONDS", 300, minimum=10)
+
+# imports/parallel.py: long imports of a kind that allows it are checked in worker
+# processes. None: one per core (at most 4; with one core, none).
+_import_workers = env_int("IMPORT_WORKERS", -1, minimum=0)  # -1: not set
+IMPORT_WORKERS: int | None = None if _import_workers < 0 else _import_workers
+IMPORT_PARALLEL_FROM_ROWS = env_int("IMPORT_PARALLEL_FROM_ROWS", 50_000, minimum=1)
+# imports/importer.py: SQLite's page cache during an import (its default is 2 MB).
+IMPORT_SQLITE_CACHE_MB = env_int("IMPORT_SQLITE_CACHE_MB", 64, minimum=2)
 
 FORM_RENDERER = "throughgate.core.forms.Renderer"

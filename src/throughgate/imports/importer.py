@@ -2,25 +2,29 @@
 column, then all of it written in one transaction or none of it.
 
 `run_import` is the one path for the command line, the web page's background job and
-the benchmark. It reads the file as a stream in chunks of `CHUNK` rows: per chunk it
-reads the cells, looks up the records other rows refer to (one query per chunk, cached),
-skips rows imported before, checks each record, and, when committing and nothing has
-gone wrong so far, writes the chunk (`writes.insert`). A problem anywhere stops the
-writing; the rest of the file is still checked so that the report is complete, and the
-transaction is rolled back at the end. Memory stays flat but for the source ids seen
-(to catch an id used twice in one file) and the referred-to records' cache.
+the benchmark. It reads the file as a stream in chunks of `CHUNK` rows. For each chunk,
+the importing process does what needs the database, for the whole chunk at once: ids
+used twice in the file (`_SeenIds`, kept on disk), ids imported before (skipped), the
+records the rows refer to (one query per chunk, cached). The rows are then read and
+checked (`check_rows`) here or, for a long contacts file, in worker processes
+(imports/parallel.py); when committing and nothing has gone wrong so far, the records
+that passed are written (`writes`). A problem anywhere stops the writing; the rest of
+the file is still checked so that the report is complete, and the transaction is rolled
+back at the end. Memory does not grow with the file, only with the records it refers to.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Iterator
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from throughgate.core import audit
@@ -28,7 +32,7 @@ from throughgate.core.models import AuditAction
 from throughgate.people import linkage
 from throughgate.people.models import FoundBy, Person
 
-from . import writes
+from . import parallel, writes
 from .kinds import KINDS, CellProblem, Context, KindSpec, RowProblems
 from .models import ImportRun, RunStatus, Source, SourceMapping, SourceRecord
 from .reader import MAX_CELL, Table
@@ -162,6 +166,10 @@ class _Reader:
             )
             for c in spec.columns
         ]
+        self.present = [(c, p, h) for c, p, h in self.plan if p is not None]
+        self.absent = {c.name: c.default for c, p, _ in self.plan if p is None}
+        # Refused by check_mapping before a run; reported on every row if it comes to one.
+        self.absent_required = [c for c, p, _ in self.plan if p is None and c.required]
 
     def header_of(self, name: str) -> str:
         if name == NON_FIELD_ERRORS:
@@ -172,35 +180,34 @@ class _Reader:
         return f"({label}: not in the file)"
 
     def read(self, number: int, cells: list[Any], report: Report) -> dict[str, Any] | None:
-        values: dict[str, Any] = {}
+        # Columns not in the file take their defaults at once; the rest are read.
+        values = dict(self.absent)
         ok = True
+        for column in self.absent_required:
+            report.add(Problem(number, f"({column.label})", "this is empty; it is needed"))
+            ok = False
         width = len(cells)
-        for column, position, header in self.plan:
-            raw = cells[position] if position is not None and position < width else None
-            if raw is None or (isinstance(raw, str) and not raw.strip()):
+        for column, position, header in self.present:
+            raw = cells[position] if position < width else None
+            if raw is None or (raw.__class__ is str and not raw.strip()):
                 if column.required:
-                    report.add(
-                        Problem(
-                            number, header or f"({column.label})", "this is empty; it is needed"
-                        )
-                    )
+                    report.add(Problem(number, header, "this is empty; it is needed"))
                     ok = False
                 values[column.name] = column.default
                 continue
-            if isinstance(raw, str) and "\x00" in raw:
-                # PostgreSQL cannot store it, and no spreadsheet means it.
-                report.add(Problem(number, header, "the cell holds a NUL character (\\0)"))
+            if raw.__class__ is str and ("\x00" in raw or len(raw) > MAX_CELL):
                 ok = False
-                continue
-            if isinstance(raw, str) and len(raw) > MAX_CELL:
-                report.add(
-                    Problem(
-                        number,
-                        header,
-                        f"the cell is {len(raw):,} characters long; at most {MAX_CELL:,} are read",
+                if "\x00" in raw:  # PostgreSQL cannot store it, and no spreadsheet means it
+                    report.add(Problem(number, header, "the cell holds a NUL character (\\0)"))
+                else:
+                    report.add(
+                        Problem(
+                            number,
+                            header,
+                            f"the cell is {len(raw):,} characters long; "
+                            f"at most {MAX_CELL:,} are read",
+                        )
                     )
-                )
-                ok = False
                 continue
             try:
                 values[column.name] = column.read(raw)
@@ -209,43 +216,190 @@ class _Reader:
                 ok = False
         return values if ok else None
 
+    def cell_reader(self, name: str) -> Callable[[list[Any]], Any]:
+        """Reads one column's cell as its field (None when empty or unreadable, which
+        `read` reports): for the importing process's lookups before the rows are checked."""
+        found = next(((c, p) for c, p, _ in self.present if c.name == name), None)
+        if found is None:
+            return lambda cells: None
+        column, position = found
+
+        def read(cells: list[Any]) -> Any:
+            raw = cells[position] if position < len(cells) else None
+            if raw is None or (raw.__class__ is str and ("\x00" in raw or len(raw) > MAX_CELL)):
+                return None
+            try:
+                return column.read(raw) or None
+            except CellProblem:
+                return None
+
+        return read
+
     def add_problems(self, number: int, problems: dict[str, list[str]], report: Report) -> None:
         for name, messages in problems.items():
             for message in messages:
                 report.add(Problem(number, self.header_of(name), message.rstrip(".")))
 
 
-def _resolve(spec: KindSpec, ctx: Context, chunk: list[tuple[int, dict[str, Any]]]) -> None:
-    """Look up, for the whole chunk at once, the records its references name."""
-    for column, kind in spec.refs.items():
-        cache = ctx.refs.setdefault(kind, {})
-        wanted = {v[column] for _, v in chunk if v.get(column) and v[column] not in cache}
-        if not wanted:
-            continue
-        found: dict[str, int] = {}
-        wanted_list = sorted(wanted)
-        for start in range(0, len(wanted_list), LOOKUP_BATCH):
-            found.update(
-                SourceRecord.objects.filter(
-                    source=ctx.source,
-                    kind=kind,
-                    external_id__in=wanted_list[start : start + LOOKUP_BATCH],
-                ).values_list("external_id", "object_id")
+class _SeenIds:
+    """The source ids read so far in this file, and the row each was on: to catch an id
+    used twice. Kept on disk, in a private temporary SQLite database that is deleted
+    when closed (Python's own sqlite3, whichever database the app uses), so that a
+    million ids do not stay in memory for the whole run."""
+
+    def __init__(self) -> None:
+        self.db = sqlite3.connect("", isolation_level=None)  # "": a private temporary file
+        self.db.execute("PRAGMA journal_mode = OFF")
+        self.db.execute("PRAGMA synchronous = OFF")
+        self.db.execute("CREATE TABLE seen (id TEXT PRIMARY KEY, row INTEGER) WITHOUT ROWID")
+
+    def earlier_rows(self, read: list[tuple[int, str]]) -> dict[int, int]:
+        """Of these (row, id) pairs, in file order: row -> the earlier row of each id
+        already seen (in an earlier chunk, or earlier in this one). Remembers the rest."""
+        before: dict[str, int] = {}
+        ids = list({external for _, external in read})
+        for start in range(0, len(ids), LOOKUP_BATCH):
+            batch = ids[start : start + LOOKUP_BATCH]
+            marks = ",".join("?" * len(batch))
+            before.update(
+                self.db.execute(f"SELECT id, row FROM seen WHERE id IN ({marks})", batch)  # noqa: S608
             )
-        objects = KINDS[kind].load(list(found.values()))
-        for external in wanted:
-            cache[external] = objects.get(found[external]) if external in found else None
+        repeats: dict[int, int] = {}
+        new: list[tuple[str, int]] = []
+        for number, external in read:
+            if external in before:
+                repeats[number] = before[external]
+            else:
+                before[external] = number
+                new.append((external, number))
+        self.db.execute("BEGIN")
+        self.db.executemany("INSERT INTO seen VALUES (?, ?)", new)
+        self.db.execute("COMMIT")
+        return repeats
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def _record_map(source: Source, kind: str, ids: list[str]) -> dict[str, int]:
+    """Source id -> object id, for those of `ids` imported from `source` as `kind`.
+
+    In plain SQL: the ORM builds an IN list of 5,000 parameters one lookup object at a
+    time, which on a million-row re-run costs more than the query. PostgreSQL takes the
+    ids as one array; SQLite as parameters (within its limit of 32,766).
+    """
+    table = connection.ops.quote_name(SourceRecord._meta.db_table)
+    found: dict[str, int] = {}
+    with connection.cursor() as cursor:
+        for start in range(0, len(ids), LOOKUP_BATCH):
+            batch = ids[start : start + LOOKUP_BATCH]
+            if connection.vendor == "postgresql":
+                where, params = "external_id = ANY(%s)", [batch]
+            else:
+                where, params = f"external_id IN ({', '.join(['%s'] * len(batch))})", batch
+            cursor.execute(
+                f"SELECT external_id, object_id FROM {table} "  # noqa: S608 - names quoted
+                f"WHERE source_id = %s AND kind = %s AND {where}",
+                [source.pk, kind, *params],
+            )
+            found.update(cursor.fetchall())
+    return found
+
+
+def _resolve(ctx: Context, kind: str, wanted: set[str]) -> None:
+    """Look up, for a whole chunk at once, the records of `kind` its rows name (cached
+    in `ctx.refs`, None for an id no earlier import from the source has)."""
+    cache = ctx.refs.setdefault(kind, {})
+    wanted = {w for w in wanted if w not in cache}
+    if not wanted:
+        return
+    found = _record_map(ctx.source, kind, sorted(wanted))
+    objects = KINDS[kind].load(list(found.values()))
+    for external in wanted:
+        cache[external] = objects.get(found[external]) if external in found else None
 
 
 def _already_imported(spec: KindSpec, source: Source, ids: list[str]) -> set[str]:
-    done: set[str] = set()
-    for start in range(0, len(ids), LOOKUP_BATCH):
-        done.update(
-            SourceRecord.objects.filter(
-                source=source, kind=spec.kind, external_id__in=ids[start : start + LOOKUP_BATCH]
-            ).values_list("external_id", flat=True)
-        )
-    return done
+    return set(_record_map(source, spec.kind, ids))
+
+
+@contextmanager
+def _big_page_cache() -> Iterator[None]:
+    """On SQLite, a page cache of `IMPORT_SQLITE_CACHE_MB` for the run (the default is
+    2 MB): a contact goes into six indexes at places all over each, and with the small
+    cache nearly every insert reads and writes pages through the operating system."""
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        (before,) = cursor.fetchone()
+        cursor.execute(f"PRAGMA cache_size = {-1024 * int(settings.IMPORT_SQLITE_CACHE_MB)}")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA cache_size = {int(before)}")
+
+
+def check_rows(
+    spec: KindSpec, reader: _Reader, ctx: Context, chunk: parallel.Chunk
+) -> parallel.Checked:
+    """Read and check a chunk's rows (already free of repeated and earlier ids, with the
+    records they refer to looked up): the problems, and the records that passed."""
+    for kind, found in chunk.refs.items():
+        ctx.refs.setdefault(kind, {}).update(found)
+    report = Report()
+    passed: list[tuple[str, int]] = []
+    objs: list[Any] = []
+    for number, cells in chunk.rows:
+        values = reader.read(number, cells, report)
+        if values is None:
+            continue
+        missing = False
+        for column, kind in spec.refs.items():
+            external = values.get(column)
+            if not external:
+                continue
+            obj = ctx.refs.get(kind, {}).get(external)
+            if obj is None:
+                missing = True
+                report.add(
+                    Problem(
+                        number,
+                        reader.mapping.get(column, column),
+                        f"no {KINDS[kind].kind.rstrip('s')} record has id "
+                        f"{external} in earlier imports from {ctx.source}",
+                    )
+                )
+            values[f"{column}__obj"] = obj
+        if missing:
+            continue
+        try:
+            obj = spec.build(values, number, ctx)
+        except RowProblems as exc:
+            reader.add_problems(number, exc.problems, report)
+            continue
+        passed.append((values["source_id"], number))
+        objs.append(obj)
+    return parallel.Checked(report.problems, report.problem_count, passed, objs=objs)
+
+
+def worker_checker(setup: dict[str, Any]) -> Callable[[parallel.Chunk], parallel.Checked]:
+    """`check_rows` as a worker process runs it: records made ready for the database
+    there (`writes.prepare`, which encrypts the notes), so only plain values come back."""
+    spec = KINDS[setup["kind"]]
+    reader = _Reader(spec, setup["headers"], setup["mapping"])
+    ctx: Context = setup["ctx"]
+    vendor = setup["vendor"]
+
+    def check(chunk: parallel.Chunk) -> parallel.Checked:
+        checked = check_rows(spec, reader, ctx, chunk)
+        checked.rows = writes.prepare(checked.objs or [], vendor)
+        checked.objs = None
+        return checked
+
+    return check
 
 
 def run_import(
@@ -265,7 +419,7 @@ def run_import(
     reader = _Reader(spec, table.headers, mapping)
     ctx = Context(actor=actor, source=run.source)
     report = Report()
-    seen: dict[str, int] = {}
+    seen = _SeenIds()
     writing = commit
     total = max(table.estimated_rows, 1)
     verb = "Importing" if commit else "Checking"
@@ -278,97 +432,111 @@ def run_import(
     # A check writes nothing, so it needs no transaction (and, on SQLite, must not hold the
     # write lock for minutes). An import is one transaction: all of it or none.
     new_people: list[int] = []
-    with transaction.atomic() if commit else nullcontext():
-        for chunk in _chunks(table.rows, CHUNK):
-            read: list[tuple[int, dict[str, Any]]] = []
-            for number, cells in chunk:
-                report.rows += 1
-                values = reader.read(number, cells, report)
-                if values is None:
-                    continue
-                external = values["source_id"]
-                if external in seen:
-                    report.add(
-                        Problem(number, id_header, f"id {external} is also on row {seen[external]}")
-                    )
-                    continue
-                seen[external] = number
-                read.append((number, values))
-            done = (
-                _already_imported(spec, run.source, [v["source_id"] for _, v in read])
-                if imported_before
-                else set()
-            )
-            report.already += len(done)
-            fresh = [(n, v) for n, v in read if v["source_id"] not in done]
-            _resolve(spec, ctx, fresh)
-            built: list[tuple[str, Any]] = []
-            for number, values in fresh:
-                missing = False
-                for column, kind in spec.refs.items():
-                    external = values.get(column)
-                    if not external:
-                        continue
-                    obj = ctx.refs[kind].get(external)
-                    if obj is None:
-                        missing = True
+    workers = parallel.use_workers(spec.parallel, table.estimated_rows)
+    stage: parallel.InProcess | parallel.Workers
+    if workers:
+        ctx.load_users()  # the workers cannot look users up; every one is sent
+        stage = parallel.Workers(
+            workers, {"kind": spec.kind, "headers": table.headers, "mapping": mapping, "ctx": ctx}
+        )
+    else:
+        stage = parallel.InProcess(lambda chunk: check_rows(spec, reader, ctx, chunk))
+    id_cell = reader.cell_reader("source_id")
+    ref_cells = {column: (kind, reader.cell_reader(column)) for column, kind in spec.refs.items()}
+
+    def handle(checked: parallel.Checked) -> None:
+        nonlocal writing
+        report.problem_count += checked.problem_count
+        room = MAX_PROBLEMS_KEPT - len(report.problems)
+        report.problems.extend(checked.problems[: max(room, 0)])
+        if writing and not report.ok:
+            writing = False  # nothing more is written; the rest is only checked
+        if not writing or not checked.passed:
+            return
+        if checked.objs is not None:
+            ids = spec.write(checked.objs, ctx)
+        else:
+            ids = writes.insert_prepared(spec.model, checked.rows or [])
+        writes.insert_rows(
+            SourceRecord,
+            ["source_id", "kind", "external_id", "object_id", "run_id"],
+            [
+                [run.source_id, spec.kind, external, pk, run.pk]
+                for (external, _), pk in zip(checked.passed, ids, strict=True)
+            ],
+        )
+        report.added += len(ids)
+        if spec.model is Person:
+            new_people.extend(ids)
+
+    try:
+        with (
+            _big_page_cache(),
+            # Active, the current time zone is found without the exception Django's
+            # lookup raises and catches when none is (a contact's clean() asks for it).
+            timezone.override(timezone.get_current_timezone()),
+            transaction.atomic() if commit else nullcontext(),
+        ):
+            for chunk in _chunks(table.rows, CHUNK):
+                report.rows += len(chunk)
+                # What needs the database is done here, for the chunk at once: ids used
+                # twice in the file, ids imported before, the records rows refer to.
+                ids = [(n, external) for n, cells in chunk if (external := id_cell(cells))]
+                repeats = seen.earlier_rows(ids)
+                for number, external in ids:
+                    if number in repeats:
                         report.add(
                             Problem(
-                                number,
-                                mapping.get(column, column),
-                                f"no {KINDS[kind].kind.rstrip('s')} record has id "
-                                f"{external} in earlier imports from {run.source}",
+                                number, id_header, f"id {external} is also on row {repeats[number]}"
                             )
                         )
-                    values[f"{column}__obj"] = obj
-                if missing:
-                    continue
-                try:
-                    obj = spec.build(values, number, ctx)
-                except RowProblems as exc:
-                    reader.add_problems(number, exc.problems, report)
-                    continue
-                built.append((values["source_id"], obj))
-            if writing and not report.ok:
-                writing = False  # nothing more is written; the rest is only checked
-            if writing and built:
-                objs = [obj for _, obj in built]
-                ids = spec.write(objs, ctx)
-                writes.insert_rows(
-                    SourceRecord,
-                    ["source_id", "kind", "external_id", "object_id", "run_id"],
-                    [
-                        [run.source_id, spec.kind, external, pk, run.pk]
-                        for (external, _), pk in zip(built, ids, strict=True)
-                    ],
+                skip = set(repeats)
+                if imported_before:
+                    done = _already_imported(
+                        spec, run.source, [e for n, e in ids if n not in repeats]
+                    )
+                    before = [n for n, e in ids if e in done and n not in repeats]
+                    report.already += len(before)
+                    skip.update(before)
+                rows = [(n, cells) for n, cells in chunk if n not in skip] if skip else chunk
+                refs: dict[str, dict[str, Any]] = {}
+                for kind, read_cell in ref_cells.values():
+                    wanted = {external for _, cells in rows if (external := read_cell(cells))}
+                    _resolve(ctx, kind, wanted)
+                    refs.setdefault(kind, {}).update({w: ctx.refs[kind][w] for w in wanted})
+                for checked in stage.submit(parallel.Chunk(rows, refs)):
+                    handle(checked)
+                if on_rows:
+                    on_rows(report.rows)
+                if progress:
+                    progress(
+                        min(99, report.rows * 100 // total),
+                        f"{verb}: {report.rows:,} rows read, {report.problem_count:,} problems",
+                    )
+            for checked in stage.finish():
+                handle(checked)
+            if commit and report.ok:
+                report.committed = True
+                audit.record(
+                    actor,
+                    AuditAction.CREATE,
+                    run,
+                    summary=f"Imported {report.added:,} {spec.kind} "
+                    f"({spec.model._meta.label_lower}) from {run.file_name} for {run.source}; "
+                    f"{report.already:,} already there",
+                    fields=sorted(k for k, v in mapping.items() if v),
                 )
-                report.added += len(objs)
-                if spec.model is Person:
-                    new_people.extend(ids)
-            if on_rows:
-                on_rows(report.rows)
-            if progress:
-                progress(
-                    min(99, report.rows * 100 // total),
-                    f"{verb}: {report.rows:,} rows read, {report.problem_count:,} problems",
-                )
-        if commit and report.ok:
-            report.committed = True
-            audit.record(
-                actor,
-                AuditAction.CREATE,
-                run,
-                summary=f"Imported {report.added:,} {spec.kind} ({spec.model._meta.label_lower}) "
-                f"from {run.file_name} for {run.source}; {report.already:,} already there",
-                fields=sorted(k for k, v in mapping.items() if v),
-            )
-            # Once committed, the worker looks for duplicates of the new people among
-            # everyone (the records may be people we already know under other spellings).
-            linkage.review_later(actor, new_people, FoundBy.IMPORT)
-        else:
-            report.added = 0
-            if commit:
-                transaction.set_rollback(True)
+                # Once committed, the worker looks for duplicates of the new people among
+                # everyone (the records may be people we already know under other spellings).
+                linkage.review_later(actor, new_people, FoundBy.IMPORT)
+            else:
+                report.added = 0
+                if commit:
+                    transaction.set_rollback(True)
+    finally:
+        stage.close()
+        seen.close()
+    report.problems.sort(key=lambda p: p.row)  # stable: a row's own problems keep their order
     if commit:
         status = RunStatus.COMMITTED if report.committed else RunStatus.REFUSED
     else:
