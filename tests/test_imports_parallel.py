@@ -7,6 +7,11 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -168,3 +173,53 @@ def test_an_id_repeated_far_down_the_file_names_its_first_row(
     path = write_csv(tmp_path / "contacts.csv", CONTACT_HEADERS, rows)
     report = import_file(ade, source, "contacts", path, commit=False)
     assert problems(report) == ["Row 57, column 'Contact ID': id K2 is also on row 4"]
+
+
+PARENT = textwrap.dedent(
+    """
+    import time
+    import django
+
+    if __name__ == "__main__":  # a spawned worker imports this file too
+        django.setup()
+        from throughgate.imports.kinds import Context
+        from throughgate.imports.parallel import Chunk, Workers
+
+        setup = {"kind": "contacts", "headers": [], "mapping": {}, "ctx": Context(None, None)}
+        workers = Workers(1, setup)
+        list(workers.submit(Chunk([])))
+        assert [c.passed for c in workers.finish()] == [[]]  # it is up, and waits for more
+        print(workers.processes[0].pid, flush=True)
+        time.sleep(600)
+    """
+)
+
+
+def gone(pid: int) -> bool:
+    """Exited (a zombie waiting for init to reap it counts: it runs nothing)."""
+    stat = Path(f"/proc/{pid}/stat")
+    try:
+        return stat.read_text().rsplit(")", 1)[1].split()[0] in {"Z", "X"}
+    except (FileNotFoundError, ProcessLookupError):
+        return True
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc to see the worker exit")
+def test_a_worker_whose_importing_process_is_killed_stops(tmp_path):
+    script = tmp_path / "parent.py"
+    script.write_text(PARENT)
+    env = {**os.environ, "THROUGHGATE_DATA_DIR": str(tmp_path), "DEBUG": "true", "HTTPS": "off"}
+    env.setdefault("SECRET_KEY", "test-" + "x" * 50)
+    parent = subprocess.Popen(
+        [sys.executable, str(script)], env=env, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        worker = int(parent.stdout.readline())  # type: ignore[union-attr]
+        assert not gone(worker)
+    finally:
+        parent.kill()  # SIGKILL: no goodbye to the worker
+        parent.wait()
+    deadline = time.monotonic() + 30
+    while not gone(worker) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert gone(worker), "the worker outlived the process that started it"

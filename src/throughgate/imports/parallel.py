@@ -21,9 +21,10 @@ rows with the same lookups, and its problems are the same. What differs is only 
   "stop writing at the first problem" rule behave as in one process.
 
 Workers are started with `spawn` (a fresh interpreter that sets Django up again), not
-`fork`: the importing process may have threads and open connections. They are daemons,
-so a worker killed with its parent does not outlive it; a worker that dies makes the
-import fail as a whole, and its transaction is rolled back.
+`fork`: the importing process may have threads and open connections. They stop when
+their parent does, however it ends (a daemon is stopped at a normal exit; a worker whose
+parent was killed notices within seconds); a worker that dies makes the import fail as
+a whole, and its transaction is rolled back.
 """
 
 from __future__ import annotations
@@ -212,8 +213,23 @@ def _serve(inbox: Any, outbox: Any, payload: dict[str, Any]) -> None:
 
     from .importer import worker_checker
 
-    check = worker_checker({**inbox.get(), "vendor": payload["vendor"]})
-    while (chunk := inbox.get()) is not None:
+    parent = multiprocessing.parent_process()
+
+    def next_message() -> Any:
+        # A parent killed outright (SIGKILL, out of memory) sends no "stop": so look up
+        # every few seconds, rather than wait for ever beside a queue no one will fill.
+        while True:
+            try:
+                return inbox.get(timeout=2)
+            except queue.Empty:
+                if parent is not None and not parent.is_alive():
+                    return None
+
+    setup = next_message()
+    if setup is None:
+        return
+    check = worker_checker({**setup, "vendor": payload["vendor"]})
+    while (chunk := next_message()) is not None:
         try:
             answer: Any = check(chunk)
         except Exception as exc:  # sent back and raised in the importing process
