@@ -96,7 +96,7 @@ def run_jobs(monkeypatch: Any):
 @pytest.fixture(autouse=True)
 def job_files_in_a_temporary_folder(monkeypatch: Any, tmp_path_factory: Any) -> None:
     """Uploads kept for background jobs go to a temporary folder, not the checkout's var/."""
-    from throughgate.outcomes import jobs as evaluation_jobs
+    from throughgate.core import jobs as job_kernel
 
     folder = tmp_path_factory.mktemp("job-files")
-    monkeypatch.setattr(evaluation_jobs, "upload_folder", lambda: folder)
+    monkeypatch.setattr(job_kernel, "upload_folder", lambda: folder)

@@ -22,8 +22,12 @@ is what people see: a progress bar, what it is doing now, and what it ended in.
 from __future__ import annotations
 
 import logging
+import os
+import re
+import secrets
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -34,6 +38,29 @@ from django.utils import timezone
 from django_tasks import task
 
 from .models import Job, JobStatus
+
+UPLOAD_SUFFIX = re.compile(r"\.[a-z0-9]{1,10}")
+
+
+def upload_folder() -> Path:
+    return settings.DATA_DIR / "job-files"
+
+
+def keep_upload(upload: Any) -> dict[str, str]:
+    """Write an uploaded file where a background job can read it: a random name (the
+    person's own file name is kept only to name it in messages), mode 0600. The job
+    removes it when done with it."""
+    name = Path(upload.name or "").name or "uploaded file"
+    suffix = Path(name).suffix.lower()  # the readers go by it, and name a wrong one
+    folder = upload_folder()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{secrets.token_hex(16)}{suffix if UPLOAD_SUFFIX.fullmatch(suffix) else ''}"
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as handle:
+        for chunk in upload.chunks():
+            handle.write(chunk)
+    return {"path": str(path), "name": name}
+
 
 logger = logging.getLogger(__name__)
 

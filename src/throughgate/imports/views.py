@@ -15,11 +15,10 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from throughgate.accounts import roles
-from throughgate.core import audit
+from throughgate.core import audit, jobs
 from throughgate.core.access import get_visible_or_404
 from throughgate.core.models import AuditAction
 from throughgate.core.views import only_for
-from throughgate.outcomes.jobs import _keep_upload
 
 from . import jobs as import_jobs
 from .forms import MappingForm, UploadForm
@@ -37,7 +36,7 @@ def index(request: HttpRequest) -> HttpResponse:
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        kept = _keep_upload(data["file"])
+        kept = jobs.keep_upload(data["file"])
         try:
             table = open_table(kept["path"], kept["name"])
             table.close()

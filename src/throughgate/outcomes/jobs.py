@@ -4,15 +4,11 @@ only), and the worker runs `actions.run_evaluation` with them."""
 
 from __future__ import annotations
 
-import os
-import re
-import secrets
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.urls import reverse
@@ -25,26 +21,6 @@ from . import actions
 from .models import PoolSource
 
 KIND = "evaluation"
-SUFFIX = re.compile(r"\.[a-z0-9]{1,10}")
-
-
-def upload_folder() -> Path:
-    return settings.DATA_DIR / "job-files"
-
-
-def _keep_upload(upload: Any) -> dict[str, str]:
-    """Write the uploaded file where the worker can read it: a random name (the person's
-    own file name is kept only to name it in messages), mode 0600."""
-    name = Path(upload.name or "").name or "comparison file"
-    suffix = Path(name).suffix.lower()  # the readers go by it, and name a wrong one
-    folder = upload_folder()
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{secrets.token_hex(16)}{suffix if SUFFIX.fullmatch(suffix) else ''}"
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "wb") as handle:
-        for chunk in upload.chunks():
-            handle.write(chunk)
-    return {"path": str(path), "name": name}
 
 
 def start(actor: Any, data: dict[str, Any]) -> Job:
@@ -63,7 +39,7 @@ def start(actor: Any, data: dict[str, Any]) -> Job:
         "pool_file": None,
     }
     if data["pool_source"] == PoolSource.FILE:
-        params["pool_file"] = _keep_upload(data["pool_file"])
+        params["pool_file"] = jobs.keep_upload(data["pool_file"])
     back = reverse("outcomes:evaluation_new") + "?from_job={job}"
     return jobs.start(actor, KIND, f"Impact evaluation of {programme}", params, back)
 
