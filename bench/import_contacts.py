@@ -6,8 +6,8 @@
 
 Makes a scratch database (a fresh SQLite file in a temporary folder, or the empty
 PostgreSQL database given, which it migrates), the people and cases the contacts refer
-to (one case per 100 contacts, as an earlier import from the same source), and a CSV of
---rows contacts. Then it times:
+to (one case per 100 contacts unless --cases says, as an earlier import from the same
+source), and a CSV of --rows contacts. Then it times:
 
 - bulk: `imports.importer.run_import(..., commit=True)`, the path the command line and
   the web page use, with every check (cells, Contact.clean, references, repeated ids),
@@ -16,15 +16,18 @@ to (one case per 100 contacts, as an earlier import from the same source), and a
   row, each in its own transaction; on --naive-rows rows only (default 5,000) and
   extrapolated, which the output says.
 
-Prints rows/s side by side and the peak memory (the process's maximum resident set and,
+Prints rows/s side by side, how many worker processes checked the rows
+(imports/parallel.py; IMPORT_WORKERS=0 checks them in the importing process), and the
+peak memory: the importing process's maximum resident set, the largest worker's, and,
 for the bulk import, tracemalloc's peak of Python allocations during a second, checking
-run of the same file, which also shows the check alone).
+run of the same file, which also shows the check alone.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import multiprocessing
 import os
 import random
 import resource
@@ -40,6 +43,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--naive-rows", type=int, default=5_000)
+    parser.add_argument(
+        "--cases",
+        type=int,
+        default=0,
+        help="cases the contacts belong to (default: one per 100 rows); fix it to compare "
+        "memory at two file sizes, since the importer keeps the cases it has looked up",
+    )
     parser.add_argument("--database-url", default="", help="an empty PostgreSQL database")
     args = parser.parse_args()
 
@@ -71,7 +81,7 @@ def main() -> int:
     from throughgate.accounts.models import Team, User
     from throughgate.accounts.roles import Role
     from throughgate.casework.models import DEFAULT_PHASES, Case, Contact, Programme
-    from throughgate.imports import importer
+    from throughgate.imports import importer, parallel
     from throughgate.imports.kinds import read_choice, read_datetime
     from throughgate.imports.models import ImportRun, RunStatus, Source, SourceRecord
     from throughgate.imports.reader import open_table
@@ -86,7 +96,7 @@ def main() -> int:
         name="Bench", kind="custody", team=team, phases=[str(p) for p in DEFAULT_PHASES["custody"]]
     )
     source = Source.objects.create(name="Old spreadsheets 2010-2024")
-    n_cases = max(1, args.rows // 100)
+    n_cases = args.cases or max(1, args.rows // 100)
     opened = timezone.localdate() - timedelta(days=3000)
     people = Person.objects.bulk_create(
         [
@@ -156,12 +166,23 @@ def main() -> int:
 
     # --- bulk ---
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    cpu_before = [_cpu(resource.RUSAGE_SELF), _cpu(resource.RUSAGE_CHILDREN)]
     table = open_table(path)
     began = time.perf_counter()
-    report = importer.run_import(new_run(table), table, ade, commit=True)
+    worker_peak = [0]
+
+    def watch_workers(_rows: int) -> None:  # after each chunk: the workers' peak RSS so far
+        for child in multiprocessing.active_children():
+            if child.name == "import-checker":
+                worker_peak[0] = max(worker_peak[0], _peak_rss_kb(child.pid))
+
+    report = importer.run_import(new_run(table), table, ade, commit=True, on_rows=watch_workers)
     bulk_seconds = time.perf_counter() - began
     table.close()
     rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    # CPU seconds of the importing process and of its (finished) worker processes.
+    own_cpu = _cpu(resource.RUSAGE_SELF) - cpu_before[0]
+    workers_cpu = _cpu(resource.RUSAGE_CHILDREN) - cpu_before[1]
     assert report.committed and report.added == args.rows, report.problems[:5]
     bulk_rate = args.rows / bulk_seconds
 
@@ -229,13 +250,38 @@ def main() -> int:
         "  (extrapolated)"
     )
     print(f"speed-up: {bulk_rate / naive_rate:.1f}x")
+    workers = parallel.use_workers(True, args.rows)
+    print(f"rows checked in {workers} worker processes" if workers else "rows checked in-process")
     unit = 1 if sys.platform == "darwin" else 1024  # ru_maxrss: bytes on macOS, KiB on Linux
     print(
         f"peak RSS: {rss_before * unit / 1e6:.0f} MB before the bulk import, "
         f"{rss_after * unit / 1e6:.0f} MB after"
     )
+    print(
+        f"CPU per row in the bulk import: {own_cpu / args.rows * 1e6:.0f} us in the importing "
+        f"process, {workers_cpu / args.rows * 1e6:.0f} us in worker processes"
+        + (" (and the PostgreSQL server's own, not counted)" if args.database_url else "")
+    )
+    if worker_peak[0]:
+        print(f"peak RSS of the largest worker process: {worker_peak[0] * 1024 / 1e6:.0f} MB")
     print(f"tracemalloc peak during the checking re-run: {traced_peak / 1e6:.1f} MB")
     return 0
+
+
+def _peak_rss_kb(pid: int) -> int:
+    """A process's own peak resident set (VmHWM; Linux), 0 where it cannot be read."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def _cpu(who: int) -> float:
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
 
 
 if __name__ == "__main__":
