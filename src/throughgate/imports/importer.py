@@ -72,6 +72,11 @@ class Report:
         if len(self.problems) < MAX_PROBLEMS_KEPT:
             self.problems.append(problem)
 
+    def merge(self, problems: list[Problem], count: int) -> None:
+        """Another report's problems (`count` of them, `problems` those it kept)."""
+        self.problem_count += count
+        self.problems.extend(problems[: max(MAX_PROBLEMS_KEPT - len(self.problems), 0)])
+
     @property
     def ok(self) -> bool:
         return self.problem_count == 0
@@ -446,9 +451,7 @@ def run_import(
 
     def handle(checked: parallel.Checked) -> None:
         nonlocal writing
-        report.problem_count += checked.problem_count
-        room = MAX_PROBLEMS_KEPT - len(report.problems)
-        report.problems.extend(checked.problems[: max(room, 0)])
+        report.merge(checked.problems, checked.problem_count)
         if writing and not report.ok:
             writing = False  # nothing more is written; the rest is only checked
         if not writing or not checked.passed:
