@@ -4,6 +4,7 @@ on disk, not in memory, with a repeat still named by its earlier row."""
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import signal
@@ -152,10 +153,34 @@ def test_a_worker_that_dies_fails_the_import_and_writes_nothing(
         return real(*args, **kwargs, on_rows=on_rows)
 
     monkeypatch.setattr(importer, "run_import", kill_after_the_first_chunk)
+    collector = gc.get_threshold()
     with pytest.raises(RuntimeError, match="checker process stopped unexpectedly"):
         import_file(ade, source, "contacts", path, commit=True)
     assert Contact.objects.count() == 0
     assert not SourceRecord.objects.filter(kind="contacts").exists()
+    assert gc.get_threshold() == collector  # as it was, though the import failed
+
+
+def test_the_garbage_collector_runs_seldom_while_rows_are_checked(
+    ade, source, cases, tmp_path, monkeypatch
+):
+    """Checking a chunk keeps thousands of objects alive until it is done; the collector
+    at its usual pace looks at them all again and again, for nothing (docs/performance.md)."""
+    path = write_csv(tmp_path / "contacts.csv", HEADERS, rows_with_staff(120))
+    monkeypatch.setattr(importer, "CHUNK", 50)
+    collector = gc.get_threshold()
+    assert collector != parallel.FEWER_COLLECTIONS
+    during: list[tuple[int, ...]] = []
+    real = importer.run_import
+
+    def watching(*args, **kwargs):  # type: ignore[no-untyped-def]
+        return real(*args, **kwargs, on_rows=lambda n: during.append(gc.get_threshold()))
+
+    monkeypatch.setattr(importer, "run_import", watching)
+    report = import_file(ade, source, "contacts", path, commit=True)
+    assert report.committed and report.added == 120
+    assert during == [parallel.FEWER_COLLECTIONS] * 3  # after each of the three chunks
+    assert gc.get_threshold() == collector
 
 
 def test_a_worker_process_cannot_read_the_database(db):

@@ -475,6 +475,7 @@ def run_import(
     try:
         with (
             _big_page_cache(),
+            parallel.fewer_collections(),
             # Active, the current time zone is found without the exception Django's
             # lookup raises and catches when none is (a contact's clean() asks for it).
             timezone.override(timezone.get_current_timezone()),

@@ -29,12 +29,14 @@ a whole, and its transaction is rolled back.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import pickle
 import queue
 from collections import deque
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -90,6 +92,26 @@ def use_workers(parallel_kind: bool, estimated_rows: int) -> int:
     if estimated_rows < getattr(settings, "IMPORT_PARALLEL_FROM_ROWS", 50_000):
         return 0
     return worker_count()
+
+
+# Python's cyclic garbage collector runs after every 700 new container objects, and each
+# run looks at every young object still alive: a chunk's thousands of rows, records and
+# their values, which are all alive until the chunk is done (and are freed by reference
+# counting, not by the collector). While rows are checked it runs after 100,000 instead:
+# measured, a contact row costs about 15% less to check (docs/performance.md).
+FEWER_COLLECTIONS = (100_000, 20, 20)
+
+
+@contextmanager
+def fewer_collections() -> Iterator[None]:
+    """Python's garbage collector less often for the duration (see FEWER_COLLECTIONS);
+    as it was afterwards."""
+    before = gc.get_threshold()
+    gc.set_threshold(*FEWER_COLLECTIONS)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
 
 
 class InProcess:
@@ -229,6 +251,10 @@ def _serve(inbox: Any, outbox: Any, payload: dict[str, Any]) -> None:
     if setup is None:
         return
     check = worker_checker({**setup, "vendor": payload["vendor"]})
+    # What Django and the setup made lives as long as the worker: out of the collector's
+    # sight for good, and the collector itself seldom (FEWER_COLLECTIONS).
+    gc.freeze()
+    gc.set_threshold(*FEWER_COLLECTIONS)
     while (chunk := next_message()) is not None:
         try:
             answer: Any = check(chunk)
