@@ -167,6 +167,12 @@ def main() -> int:
     # --- bulk ---
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     cpu_before = [_cpu(resource.RUSAGE_SELF), _cpu(resource.RUSAGE_CHILDREN)]
+    server_before = _postgres_cpu() if args.database_url else None
+    backend = None  # the server process of this connection (PostgreSQL): its peak memory
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            backend = cursor.fetchone()[0]
     table = open_table(path)
     began = time.perf_counter()
     worker_peak = [0]
@@ -183,6 +189,8 @@ def main() -> int:
     # CPU seconds of the importing process and of its (finished) worker processes.
     own_cpu = _cpu(resource.RUSAGE_SELF) - cpu_before[0]
     workers_cpu = _cpu(resource.RUSAGE_CHILDREN) - cpu_before[1]
+    server_after = _postgres_cpu() if args.database_url else None
+    backend_peak = _peak_rss_kb(backend) if backend else 0
     assert report.committed and report.added == args.rows, report.problems[:5]
     bulk_rate = args.rows / bulk_seconds
 
@@ -260,8 +268,16 @@ def main() -> int:
     print(
         f"CPU per row in the bulk import: {own_cpu / args.rows * 1e6:.0f} us in the importing "
         f"process, {workers_cpu / args.rows * 1e6:.0f} us in worker processes"
-        + (" (and the PostgreSQL server's own, not counted)" if args.database_url else "")
     )
+    if server_before is not None and server_after is not None:
+        print(
+            "CPU per row of the PostgreSQL server's processes on this machine: "
+            f"{(server_after - server_before) / args.rows * 1e6:.0f} us"
+        )
+    elif args.database_url:
+        print("CPU of the PostgreSQL server: not measured (no postgres process here)")
+    if backend_peak:
+        print(f"peak RSS of the import's PostgreSQL server process: {backend_peak / 1e3:.0f} MB")
     if worker_peak[0]:
         print(f"peak RSS of the largest worker process: {worker_peak[0] * 1024 / 1e6:.0f} MB")
     print(f"tracemalloc peak during the checking re-run: {traced_peak / 1e6:.1f} MB")
@@ -277,6 +293,24 @@ def _peak_rss_kb(pid: int) -> int:
     except (OSError, ValueError):
         pass
     return 0
+
+
+def _postgres_cpu() -> float | None:
+    """CPU seconds used so far by the processes called `postgres` on this machine (a
+    local server's backends and helpers; Linux /proc), None where there are none."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total, found = 0, False
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        name, _, rest = text.partition(" (")[2].rpartition(") ")
+        if name == "postgres":
+            fields = rest.split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15)
+            found = True
+    return total / ticks if found else None
 
 
 def _cpu(who: int) -> float:
