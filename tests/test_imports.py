@@ -369,3 +369,49 @@ def test_a_nul_character_is_a_problem_named_by_row_and_column_not_a_crash(ade, s
     path = write_csv(tmp_path / "nul-header.csv", ["ID", "First\x00name"], [["P1", "Amani"]])
     with pytest.raises(FileProblem, match="Column 2's name holds a NUL character"):
         open_table(path)
+
+
+def test_on_postgresql_an_import_checks_references_as_it_writes(ade, source, cases, tmp_path):
+    """Django's foreign keys are checked at COMMIT; during an import, as each statement
+    ends, so a million rows' checks do not pile up for the end (importer.py)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the PostgreSQL half runs when DATABASE_URL points at PostgreSQL (CI does)")
+    from django.db import IntegrityError, transaction
+
+    run_id = ImportRun.objects.values_list("pk", flat=True).first()
+
+    def refused_at_once() -> bool:
+        """A record-map row naming no source, in a savepoint rolled back afterwards:
+        is it refused by the INSERT itself, or (deferred) only at COMMIT?"""
+        try:
+            with transaction.atomic():
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        "INSERT INTO imports_sourcerecord "
+                        "(source_id, kind, external_id, object_id, run_id) "
+                        "VALUES (-1, 'people', 'nobody', 1, %s)",
+                        [run_id],
+                    )
+                transaction.set_rollback(True)
+        except IntegrityError:
+            return True
+        return False
+
+    assert not refused_at_once()  # Django's way: deferred
+    during: list[bool] = []
+    path = write_csv(tmp_path / "contacts.csv", CONTACT_HEADERS, contact_rows(20))
+    table = open_table(path)
+    run = ImportRun.objects.create(
+        source=source,
+        kind="contacts",
+        file_name=path.name,
+        headers=table.headers,
+        columns=importer.suggest_mapping("contacts", table.headers),
+    )
+    report = importer.run_import(
+        run, table, ade, commit=True, on_rows=lambda n: during.append(refused_at_once())
+    )
+    table.close()
+    assert report.committed and report.added == 20
+    assert during == [True]  # checked as written
+    assert not refused_at_once()  # and deferred again afterwards

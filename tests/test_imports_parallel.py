@@ -18,8 +18,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection
 
-from throughgate.casework.models import Contact
-from throughgate.imports import importer, parallel
+from throughgate.casework.models import Case, Contact
+from throughgate.imports import importer, parallel, writes
 from throughgate.imports.models import Source, SourceRecord
 
 from . import test_imports
@@ -109,11 +109,32 @@ def test_workers_find_the_same_problems_as_one_process(
 
 
 def test_workers_write_the_same_contacts_as_one_process(
-    ade, mo, source, cases, tmp_path, settings, in_workers
+    ade, mo, source, cases, tmp_path, settings, in_workers, monkeypatch
 ):
-    path = write_csv(tmp_path / "contacts.csv", HEADERS, rows_with_staff(400))
+    rows = rows_with_staff(400)
+    # Ids with the characters COPY's text format escapes (on PostgreSQL the workers
+    # write the record map as COPY text): they must come back as they were.
+    rows[3][0], rows[77][0], rows[301][0] = "K\tab\t3", "K back\\slash 77", "K\r\nline 301"
+    path = write_csv(tmp_path / "contacts.csv", HEADERS, rows)
+    copied: list[str] = []
+    real_copy_in = writes.copy_in
+
+    def copy_in(model, columns, data):  # type: ignore[no-untyped-def]
+        copied.append(model._meta.db_table)
+        real_copy_in(model, columns, data)
+
+    monkeypatch.setattr(writes, "copy_in", copy_in)
     report = import_file(ade, source, "contacts", path, commit=True)
     assert in_workers == [2] and report.committed and report.added == 400
+    # The workers' COPY text on PostgreSQL (8 chunks, two tables each); rows for SQLite.
+    postgres = connection.vendor == "postgresql"
+    assert copied == (["casework_contact", "imports_sourcerecord"] * 8 if postgres else [])
+    assert (
+        SourceRecord.objects.filter(
+            source=source, external_id__in=["K\tab\t3", "K back\\slash 77", "K\r\nline 301"]
+        ).count()
+        == 3
+    )
 
     # The same file from a second source (whose case ids are the same cases), in one process.
     other = Source.objects.create(name="The same file again", created_by=ade)
@@ -210,7 +231,13 @@ PARENT = textwrap.dedent(
         from throughgate.imports.kinds import Context
         from throughgate.imports.parallel import Chunk, Workers
 
-        setup = {"kind": "contacts", "headers": [], "mapping": {}, "ctx": Context(None, None)}
+        setup = {
+            "kind": "contacts",
+            "headers": [],
+            "mapping": {},
+            "ctx": Context(None, None),
+            "record": (None, "contacts", None),
+        }
         workers = Workers(1, setup)
         list(workers.submit(Chunk([])))
         assert [c.passed for c in workers.finish()] == [[]]  # it is up, and waits for more
@@ -248,3 +275,39 @@ def test_a_worker_whose_importing_process_is_killed_stops(tmp_path):
     while not gone(worker) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert gone(worker), "the worker outlived the process that started it"
+
+
+def test_a_value_copy_text_cannot_write_goes_back_as_rows(ade, source, cases, monkeypatch):
+    """A worker sent ids (PostgreSQL) whose records hold a value COPY text is not made
+    for sends rows instead, which the importing process writes itself."""
+    cells = contact_rows(3)
+    setup = {
+        "kind": "contacts",
+        "headers": CONTACT_HEADERS,
+        "mapping": importer.suggest_mapping("contacts", CONTACT_HEADERS),
+        "ctx": importer.Context(actor=ade, source=source),
+        "record": (source.pk, "contacts", 1),
+    }
+    chunk = parallel.Chunk(
+        [(n + 2, row) for n, row in enumerate(cells)],
+        {
+            "cases": {
+                r.external_id: Case.objects.get(pk=r.object_id)
+                for r in SourceRecord.objects.filter(source=source, kind="cases")
+            }
+        },
+        ids=[501, 502, 503],
+    )
+    check = importer.worker_checker({**setup, "vendor": "postgresql"})
+    checked = check(chunk)
+    assert checked.ids == [501, 502, 503] and checked.rows is None
+    assert checked.copy is not None and checked.copy.startswith(b"501\t")
+    assert b"\tK1\t502\t" in (checked.records_copy or b"")
+
+    def refuse(rows):  # type: ignore[no-untyped-def]
+        raise writes.NotCopyText("a value for the driver")
+
+    monkeypatch.setattr(writes, "copy_text", refuse)
+    checked = check(chunk)
+    assert checked.copy is None and checked.ids is None
+    assert checked.rows is not None and len(checked.rows) == 3

@@ -56,6 +56,7 @@ class Chunk:
 
     rows: list[tuple[int, list[Any]]]
     refs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    ids: list[int] | None = None  # for the rows' new records, when given (PostgreSQL)
 
 
 @dataclass
@@ -70,6 +71,11 @@ class Checked:
     passed: list[tuple[str, int]]
     objs: list[Any] | None = None
     rows: list[list[Any]] | None = None
+    # Or, from a chunk sent with ids: the records and their record map rows as COPY
+    # text (writes.copy_text), and the ids the records took.
+    copy: bytes | None = None
+    records_copy: bytes | None = None
+    ids: list[int] | None = None
 
 
 Checker = Callable[[Chunk], Checked]
@@ -175,7 +181,7 @@ class Workers:
             had = sent.setdefault(kind, set())
             refs[kind] = {k: v for k, v in found.items() if k not in had}
             had.update(refs[kind])
-        self.inboxes[worker].put(Chunk(chunk.rows, refs))
+        self.inboxes[worker].put(Chunk(chunk.rows, refs, chunk.ids))
         self.waiting.append(worker)
 
     def finish(self) -> Iterator[Checked]:
