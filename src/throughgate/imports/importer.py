@@ -41,7 +41,8 @@ CHUNK = 5000
 # Ids looked up per query: within SQLite's limit of 32,766 parameters (3.32 and later;
 # Django's own 999 applies to its bulk inserts, which the importer does not use).
 LOOKUP_BATCH = 5000
-RECORD_COLUMNS = ["source_id", "kind", "external_id", "object_id", "run_id"]  # the record map's
+# The columns of the record map (SourceRecord) that an import writes, in this order.
+RECORD_COLUMNS = ["source_id", "kind", "external_id", "object_id", "run_id"]
 MAX_PROBLEMS_KEPT = 10_000  # listed in full up to here; beyond it, counted
 Progress = Callable[[int, str], None]
 
@@ -523,7 +524,7 @@ def run_import(
         if not writing or not checked.passed:
             return
         if checked.copy is not None:  # COPY text from a worker, ids and record map in it
-            writes.copy_in(spec.model, writes.columns(spec.model), checked.copy)
+            writes.copy_in(spec.model, writes.insert_columns(spec.model), checked.copy)
             writes.copy_in(SourceRecord, RECORD_COLUMNS, checked.records_copy or b"")
             report.added += len(checked.ids or [])
             return

@@ -17,6 +17,9 @@ rows with the same lookups, and its problems are the same. What differs is only 
 - a worker never touches the database (any query in one raises), so it needs no
   connection and sees no half-written transaction; it sends back, for each row that
   passed, its values as the database takes them (`writes.prepare`), and the problems;
+  on PostgreSQL, given the new records' ids with the chunk, it sends the records and
+  their record-map rows as COPY text instead (`writes.copy_text`), which the importing
+  process passes on without touching a row;
 - results are taken in the order the chunks were sent, so problems, progress and the
   "stop writing at the first problem" rule behave as in one process.
 

@@ -94,7 +94,7 @@ def insert_prepared(
     _write(
         connection,
         meta.db_table,
-        columns(model),
+        insert_columns(model),
         [[new_id, *row] for new_id, row in zip(ids, rows, strict=True)],
     )
     return ids
@@ -231,7 +231,7 @@ def _write(connection: Any, db_table: str, columns: list[str], rows: list[list[A
             cursor.executemany(sql, rows)
 
 
-def columns(model: type[models.Model]) -> list[str]:
+def insert_columns(model: type[models.Model]) -> list[str]:
     """The columns `insert_prepared` writes, in order: the id, then `prepare`'s values."""
     assert model._meta.pk is not None
     return [model._meta.pk.column] + [f.column for f in _value_fields(model)]
