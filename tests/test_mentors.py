@@ -507,3 +507,16 @@ def test_an_experience_id_past_any_row_is_refused_on_the_field(pk, cara, mo_case
     response = login(cara).post(url, {"experiences": [pk], "mentor_gender_required": "male"})
     assert response.status_code == 400
     assert "is not one of the available choices" in response.content.decode()
+
+
+def test_a_nul_typed_among_a_mentors_languages_is_refused_by_name():
+    """Found by the form fuzz test on PostgreSQL, which cannot store a NUL in the JSON
+    list: the box's text is checked, not the list made of it."""
+    from django import forms as django_forms
+
+    from throughgate.mentors.forms import ListField
+
+    field = ListField(required=False)
+    assert field.clean("English; Somali, english") == ["English", "Somali"]
+    with pytest.raises(django_forms.ValidationError, match="Null characters are not allowed"):
+        field.clean("English,\x00")

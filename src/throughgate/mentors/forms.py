@@ -4,6 +4,7 @@ from datetime import timedelta
 from typing import Any
 
 from django import forms
+from django.core.validators import ProhibitNullCharactersValidator
 from django.utils import timezone
 
 from throughgate.accounts import roles
@@ -37,6 +38,10 @@ class ListField(forms.CharField):
 
     def to_python(self, value: Any) -> list[str]:
         text = super().to_python(value) or ""
+        # CharField's own check of this runs on the cleaned value, a list here, whose
+        # text shows a NUL as "\\x00": so it is checked on what was typed (PostgreSQL
+        # cannot store one, and no one means one).
+        ProhibitNullCharactersValidator()(text)
         seen: list[str] = []
         for part in text.replace(";", ",").split(","):
             part = " ".join(part.split())
