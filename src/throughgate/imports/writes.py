@@ -215,19 +215,23 @@ def _field_getter(f: models.Field, connection: Any) -> Callable[[Any], Any]:
     return get
 
 
-def _write(connection: Any, db_table: str, columns: list[str], rows: list[list[Any]]) -> None:
+def _copy_statement(connection: Any, db_table: str, columns: list[str]) -> str:
     quote = connection.ops.quote_name
-    table = quote(db_table)
-    names = ", ".join(quote(c) for c in columns)
+    return f"COPY {quote(db_table)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
+
+
+def _write(connection: Any, db_table: str, columns: list[str], rows: list[list[Any]]) -> None:
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+            with cursor.cursor.copy(_copy_statement(connection, db_table, columns)) as copy:
                 for row in rows:
                     copy.write_row(row)
         else:
+            quote = connection.ops.quote_name
+            names = ", ".join(quote(c) for c in columns)
             marks = ", ".join(["%s"] * len(columns))
             # Names from the model's own options, quoted; values as parameters.
-            sql = f"INSERT INTO {table} ({names}) VALUES ({marks})"  # noqa: S608
+            sql = f"INSERT INTO {quote(db_table)} ({names}) VALUES ({marks})"  # noqa: S608
             cursor.executemany(sql, rows)
 
 
@@ -248,10 +252,8 @@ def reserve_ids(model: type[models.Model], n: int) -> list[int]:
 def copy_in(model: type[models.Model], columns: list[str], data: bytes) -> None:
     """Rows already in PostgreSQL's COPY text format (`copy_text`) into `model`'s table."""
     connection = connections[router.db_for_write(model)]
-    quote = connection.ops.quote_name
-    names = ", ".join(quote(c) for c in columns)
     with connection.cursor() as cursor:
-        with cursor.cursor.copy(f"COPY {quote(model._meta.db_table)} ({names}) FROM STDIN") as copy:
+        with cursor.cursor.copy(_copy_statement(connection, model._meta.db_table, columns)) as copy:
             copy.write(data)
 
 
@@ -295,21 +297,13 @@ def copy_text(rows: Sequence[Sequence[Any]]) -> bytes:
     backslash, newline, carriage return and tab. Text, whole numbers, yes/no, dates and
     times with a zone only; anything else raises NotCopyText.
 
-    A million rows' worth: the usual values (text, None, whole numbers) are written
-    inline, and a time stamped on the whole batch (one object in every row) once."""
+    A time stamped on the whole batch (one object in every row) is written once."""
     times: dict[int, str] = {}  # id -> text, of the times seen (all alive until the end)
     lines = []
     for row in rows:
         cells = []
         for value in row:
-            kind = value.__class__
-            if kind is str:
-                cells.append(_copy_escaped(value))
-            elif value is None:
-                cells.append("\\N")
-            elif kind is int:
-                cells.append(str(value))
-            elif kind is datetime:
+            if value.__class__ is datetime:
                 text = times.get(id(value))
                 if text is None:
                     text = times[id(value)] = _copy_value(value)
