@@ -450,18 +450,17 @@ def worker_checker(setup: dict[str, Any]) -> Callable[[parallel.Chunk], parallel
         id_of = dict(zip((number for number, _ in chunk.rows), chunk.ids, strict=True))
         ids = [id_of[number] for _, number in checked.passed]
         try:
-            checked.copy = writes.copy_text([[i, *row] for i, row in zip(ids, rows, strict=True)])
-            checked.records_copy = writes.copy_text(
+            copy = writes.copy_text([[i, *row] for i, row in zip(ids, rows, strict=True)])
+            records_copy = writes.copy_text(
                 [
                     [source_id, kind, external, i, run_id]
                     for (external, _), i in zip(checked.passed, ids, strict=True)
                 ]
             )
         except writes.NotCopyText:  # a value for the driver to write: rows, as for SQLite
-            checked.copy = checked.records_copy = None
             checked.rows = rows
             return checked
-        checked.ids = ids
+        checked.copy, checked.records_copy, checked.ids = copy, records_copy, ids
         return checked
 
     return check
