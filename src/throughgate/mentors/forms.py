@@ -4,7 +4,6 @@ from datetime import timedelta
 from typing import Any
 
 from django import forms
-from django.core.validators import ProhibitNullCharactersValidator
 from django.utils import timezone
 
 from throughgate.accounts import roles
@@ -38,16 +37,19 @@ class ListField(forms.CharField):
 
     def to_python(self, value: Any) -> list[str]:
         text = super().to_python(value) or ""
-        # CharField's own check of this runs on the cleaned value, a list here, whose
-        # text shows a NUL as "\\x00": so it is checked on what was typed (PostgreSQL
-        # cannot store one, and no one means one).
-        ProhibitNullCharactersValidator()(text)
         seen: list[str] = []
         for part in text.replace(";", ",").split(","):
             part = " ".join(part.split())
             if part and part.casefold() not in {s.casefold() for s in seen}:
                 seen.append(part)
         return seen
+
+    def run_validators(self, value: list[str]) -> None:
+        # CharField's validators are about text (no NUL, which PostgreSQL cannot store in
+        # the JSON list; any length limit): each value typed, not the list, whose text
+        # shows a NUL escaped as "\\x00" and so passed.
+        for item in value:
+            super().run_validators(item)
 
 
 def _establishments(field: Any) -> None:
