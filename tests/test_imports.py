@@ -54,6 +54,7 @@ def import_file(
     *,
     commit: bool,
     mapping: dict[str, str] | None = None,
+    on_rows: Any = None,
 ) -> importer.Report:
     table = open_table(path)
     run = ImportRun.objects.create(
@@ -65,7 +66,7 @@ def import_file(
         status=RunStatus.UPLOADED,
     )
     try:
-        return importer.run_import(run, table, actor, commit=commit)
+        return importer.run_import(run, table, actor, commit=commit, on_rows=on_rows)
     finally:
         table.close()
 
@@ -400,18 +401,14 @@ def test_on_postgresql_an_import_checks_references_as_it_writes(ade, source, cas
     assert not refused_at_once()  # Django's way: deferred
     during: list[bool] = []
     path = write_csv(tmp_path / "contacts.csv", CONTACT_HEADERS, contact_rows(20))
-    table = open_table(path)
-    run = ImportRun.objects.create(
-        source=source,
-        kind="contacts",
-        file_name=path.name,
-        headers=table.headers,
-        columns=importer.suggest_mapping("contacts", table.headers),
+    report = import_file(
+        ade,
+        source,
+        "contacts",
+        path,
+        commit=True,
+        on_rows=lambda n: during.append(refused_at_once()),
     )
-    report = importer.run_import(
-        run, table, ade, commit=True, on_rows=lambda n: during.append(refused_at_once())
-    )
-    table.close()
     assert report.committed and report.added == 20
     assert during == [True]  # checked as written
     assert not refused_at_once()  # and deferred again afterwards

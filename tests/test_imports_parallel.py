@@ -159,24 +159,19 @@ def test_workers_write_the_same_contacts_as_one_process(
 
 
 def test_a_worker_that_dies_fails_the_import_and_writes_nothing(
-    ade, source, cases, tmp_path, in_workers, monkeypatch
+    ade, source, cases, tmp_path, in_workers
 ):
     path = write_csv(tmp_path / "contacts.csv", HEADERS, rows_with_staff(400))
-    real = importer.run_import
 
-    def kill_after_the_first_chunk(*args, **kwargs):  # type: ignore[no-untyped-def]
-        def on_rows(n: int) -> None:
-            if n == 100:
-                for child in multiprocessing.active_children():
-                    if child.name == "import-checker":
-                        os.kill(child.pid, signal.SIGKILL)
+    def kill_after_the_first_chunk(n: int) -> None:
+        if n == 100:
+            for child in multiprocessing.active_children():
+                if child.name == "import-checker":
+                    os.kill(child.pid, signal.SIGKILL)
 
-        return real(*args, **kwargs, on_rows=on_rows)
-
-    monkeypatch.setattr(importer, "run_import", kill_after_the_first_chunk)
     collector = gc.get_threshold()
     with pytest.raises(RuntimeError, match="checker process stopped unexpectedly"):
-        import_file(ade, source, "contacts", path, commit=True)
+        import_file(ade, source, "contacts", path, commit=True, on_rows=kill_after_the_first_chunk)
     assert Contact.objects.count() == 0
     assert not SourceRecord.objects.filter(kind="contacts").exists()
     assert gc.get_threshold() == collector  # as it was, though the import failed
@@ -192,13 +187,14 @@ def test_the_garbage_collector_runs_seldom_while_rows_are_checked(
     collector = gc.get_threshold()
     assert collector != parallel.FEWER_COLLECTIONS
     during: list[tuple[int, ...]] = []
-    real = importer.run_import
-
-    def watching(*args, **kwargs):  # type: ignore[no-untyped-def]
-        return real(*args, **kwargs, on_rows=lambda n: during.append(gc.get_threshold()))
-
-    monkeypatch.setattr(importer, "run_import", watching)
-    report = import_file(ade, source, "contacts", path, commit=True)
+    report = import_file(
+        ade,
+        source,
+        "contacts",
+        path,
+        commit=True,
+        on_rows=lambda n: during.append(gc.get_threshold()),
+    )
     assert report.committed and report.added == 120
     assert during == [parallel.FEWER_COLLECTIONS] * 3  # after each of the three chunks
     assert gc.get_threshold() == collector
