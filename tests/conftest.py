@@ -100,3 +100,4 @@ def job_files_in_a_temporary_folder(monkeypatch: Any, tmp_path_factory: Any) -> 
 
     folder = tmp_path_factory.mktemp("job-files")
     monkeypatch.setattr(job_kernel, "upload_folder", lambda: folder)
+    monkeypatch.setattr(job_kernel, "progress_folder", lambda: folder / "job-progress")

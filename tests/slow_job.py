@@ -22,3 +22,15 @@ def add_agencies_slowly(job: Any, progress: jobs.Progress) -> str:
             add_agency(None, {"name": f"Agency {i:03d}", "kind": "housing"})
             time.sleep(job.params.get("pause", 0.1))
     return "/agencies/"
+
+
+@jobs.handler("test-progress")
+def add_agencies_saying_how_far(job: Any, progress: jobs.Progress) -> str:
+    """As every real handler does: says how far it has got from inside its transaction."""
+    rows = job.params["rows"]
+    with transaction.atomic():
+        for i in range(rows):
+            add_agency(None, {"name": f"Agency {i:03d}", "kind": "housing"})
+            progress(i * 100 // rows, f"Added {i} of {rows} agencies")
+            time.sleep(job.params.get("pause", 0.1))
+    return "/agencies/"

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
@@ -112,6 +113,98 @@ def test_the_progress_page_shows_the_step_and_updates_itself(handlers, ade, logi
     page = login(ade).get(reverse("job", args=[job.pk])).content.decode()
     assert 'value="42" max="100"' in page and "Checking row 4,200 of 10,000" in page
     assert 'hx-trigger="every 2s"' in page and 'aria-live="polite"' in page
+
+
+def _as_another_process_sees(job_id: int) -> tuple[str, int, str]:
+    """The job as its page, in another process, would show it right now."""
+    if connection.vendor == "postgresql":
+        import psycopg
+
+        db = connection.settings_dict
+        with psycopg.connect(
+            dbname=db["NAME"], host=db["HOST"] or None, port=db["PORT"] or None,
+            user=db["USER"] or None, password=db["PASSWORD"] or None,
+        ) as other:  # fmt: skip
+            sql = "SELECT status, progress, step FROM core_job WHERE id = %s"
+            return other.execute(sql, [job_id]).fetchone()  # type: ignore[return-value]
+    # SQLite's test database is in this process's memory: the row as this connection has
+    # it (the handler's transaction does not touch it), then the file, as the page reads.
+    job = jobs.live(Job.objects.get(pk=job_id))
+    assert job is not None
+    return (job.status, job.progress, job.step)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_progress_said_inside_the_handlers_transaction_is_seen_outside_it_at_once(
+    handlers, ade, run_jobs
+):
+    seen = []
+
+    def inside(job: Job, progress: jobs.Progress) -> str:
+        with transaction.atomic():  # as every handler saves: all or nothing
+            progress(40, "Checking row 2,000 of 5,000")
+            seen.append(_as_another_process_sees(job.pk))
+            # The row itself is left alone inside the transaction: written there, it would
+            # be invisible until the end, and on PostgreSQL locked against the second
+            # connection that writes it.
+            seen.append(Job.objects.values_list("progress", flat=True).get(pk=job.pk))
+            progress(45, "Too soon to write again")  # at most once a second outside
+            seen.append(_as_another_process_sees(job.pk))
+        return "/done/"
+
+    handlers["inside"] = inside
+    job = jobs.start(ade, "inside", "Importing contacts", {})
+    run_jobs()
+
+    assert seen == [
+        (JobStatus.RUNNING, 40, "Checking row 2,000 of 5,000"),
+        0 if connection.vendor == "sqlite" else 40,
+        (JobStatus.RUNNING, 40, "Checking row 2,000 of 5,000"),
+    ]
+    job.refresh_from_db()
+    assert (job.status, job.progress, job.step) == (JobStatus.SUCCEEDED, 100, "Finished")
+    assert not jobs.progress_file(job.pk).exists()  # SQLite's file goes when the job ends
+
+
+def test_progress_said_outside_the_handlers_transaction_is_written_to_the_row(
+    handlers, ade, run_jobs
+):
+    seen = []
+
+    def outside(job: Job, progress: jobs.Progress) -> str:
+        progress(30, "Opening the file")
+        seen.append(Job.objects.values_list("progress", "step").get(pk=job.pk))
+        return "/done/"
+
+    handlers["outside"] = outside
+    job = jobs.start(ade, "outside", "Importing contacts", {})
+    run_jobs()
+    assert seen == [(30, "Opening the file")]
+    assert not jobs.progress_file(job.pk).exists()
+
+
+def test_a_stall_check_leaves_a_job_whose_progress_file_still_beats(handlers, ade):
+    handlers["noop"] = lambda job, progress: "/"
+    job = jobs.start(ade, "noop", "Importing contacts", {})
+    long_ago = timezone.now() - timedelta(seconds=settings.JOB_STALL_SECONDS + 60)
+    Job.objects.filter(pk=job.pk).update(
+        status=JobStatus.RUNNING, heartbeat_at=long_ago, attempts=1
+    )
+    job.refresh_from_db()
+    # A SQLite worker in the middle of its transaction: the row's heartbeat is as old as
+    # the claim, the file's is fresh.
+    job.progress, job.step, job.heartbeat_at = 70, "Importing: 700,000 rows", timezone.now()
+    jobs._write_progress_file(job)
+
+    assert jobs.requeue_stalled() == 0
+    page = jobs.live(Job.objects.get(pk=job.pk))
+    assert page is not None and (page.status, page.progress) == (JobStatus.RUNNING, 70)
+
+    # The file stops beating too (the worker was killed): the job goes back on the queue.
+    later = timezone.now() + timedelta(seconds=settings.JOB_STALL_SECONDS + 1)
+    assert jobs.requeue_stalled(now=later) == 1
+    assert Job.objects.get(pk=job.pk).status == JobStatus.QUEUED
+    assert not jobs.progress_file(job.pk).exists()
 
 
 def test_a_job_is_seen_only_by_the_person_who_started_it(handlers, ade, fay, kim, login):
@@ -261,4 +354,79 @@ def test_the_worker_command_runs_the_queue_and_stops_when_asked(tmp_path):
         bad = run_cli(db.env, "worker", "--interval", "-1")
         assert bad.returncode == 2 and "--interval" in bad.stderr
     finally:
+        db.drop()
+
+
+READ_PROGRESS = """
+import time
+from throughgate.core import jobs
+from throughgate.core.models import Job
+while True:
+    job = jobs.live(Job.objects.get(pk={pk}))
+    print(job.status, job.progress, flush=True)
+    if job.is_finished:
+        break
+    time.sleep(0.3)
+"""
+
+
+def test_a_long_job_shows_its_progress_as_it_goes_and_is_not_taken_for_dead(tmp_path):
+    """Every handler saves in one transaction; a job that runs for longer than
+    JOB_STALL_SECONDS (10 s here) still shows its page moving, in another process, and a
+    second worker neither takes it for dead nor (PostgreSQL) waits for it to finish."""
+    db = Database(tmp_path)
+    processes: list[subprocess.Popen[str]] = []
+    try:
+        assert run_cli(db.env, "migrate", "-v", "0").returncode == 0
+        script = ENQUEUE.replace("'test-slow'", "'test-progress'").replace(
+            "'rows': 40", "'rows': 80, 'pause': 0.25"
+        )  # 20 s, inside one transaction
+        made = run_cli(db.env, "manage", "shell", "--no-imports", "-c", script)
+        assert made.returncode == 0, made.stderr
+        job_id = int(made.stdout.strip().splitlines()[-1])
+
+        def start(*args: str, out: Any = subprocess.DEVNULL) -> subprocess.Popen[str]:
+            process = subprocess.Popen(
+                command(*args), cwd=ROOT, env=db.env, stdout=out, stderr=subprocess.DEVNULL,
+                text=True,
+            )  # fmt: skip
+            processes.append(process)
+            return process
+
+        def job() -> tuple[Any, ...]:
+            return db.query(f"SELECT status, attempts FROM core_job WHERE id = {job_id}")[0]
+
+        start("manage", "shell", "--no-imports", "-c", WORK)
+        wait_for(lambda: job()[0] == "running", 60, "a worker to start the job")
+        reader = start("manage", "shell", "--no-imports", "-c",
+                       READ_PROGRESS.format(pk=job_id), out=subprocess.PIPE)  # fmt: skip
+        start("manage", "shell", "--no-imports", "-c", WORK)  # a second worker beside it
+
+        if db.pg_name:
+            # Past the stall time, the second worker runs another job while this one goes on.
+            wait_for(lambda: db.query(f"SELECT progress FROM core_job WHERE id = {job_id}")[0][0]
+                     >= 60, 60, "the long job to pass 60%")  # fmt: skip
+            quick = run_cli(db.env, "manage", "shell", "--no-imports", "-c",
+                            ENQUEUE.replace("'rows': 40", "'rows': 0"))  # fmt: skip
+            quick_id = int(quick.stdout.strip().splitlines()[-1])
+            wait_for(lambda: db.query(f"SELECT status FROM core_job WHERE id = {quick_id}")[0][0]
+                     == "succeeded", 60, "the second worker to run the quick job")  # fmt: skip
+            assert job()[0] == "running"
+
+        out, _ = reader.communicate(timeout=120)
+        seen = [(status, int(progress)) for status, progress in map(str.split, out.splitlines())]
+        running = [progress for status, progress in seen if status == "running"]
+        assert len({p for p in running if 0 < p < 100}) >= 3, seen  # it moved, as it went
+        assert running == sorted(running), seen
+        assert seen[-1] == ("succeeded", 100)
+        assert job() == ("succeeded", 1)  # run once: never taken for dead
+        assert db.query("SELECT count(*) FROM casework_agency")[0][0] == 80
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                os.kill(process.pid, signal.SIGTERM)
+                try:
+                    process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
         db.drop()

@@ -17,22 +17,30 @@ is what people see: a progress bar, what it is doing now, and what it ended in.
   worker, when it starts and between batches, puts such jobs back on the queue
   (`requeue_stalled`), up to `MAX_ATTEMPTS` runs in all. Because the handler's work is
   one transaction, a killed run saved nothing and the next run starts clean.
+- Progress said from inside the handler's transaction is written outside it, or nobody
+  would see it until the end: the page would sit at "Starting" and the heartbeat would
+  stop, so another worker would take a long job for dead. On PostgreSQL it goes through
+  a second connection of the job's own; on SQLite, whose one writer at a time is the
+  handler's transaction, to a small file beside the database
+  (DATA_DIR/job-progress/<id>.json), which `live` reads for the page and the stall check.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
 import secrets
+import time
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections, transaction
 from django.db.models import F
 from django.utils import timezone
 from django_tasks import task
@@ -124,13 +132,112 @@ def retry(job: Job) -> Job:
     return job
 
 
-def _progress_of(job: Job) -> Progress:
+# Progress from inside the handler's transaction is written outside it at most this often
+# (seconds): each write is a commit of its own, and the page looks every two seconds.
+OUTSIDE_EVERY = 1.0
+
+
+def progress_folder() -> Path:
+    return settings.DATA_DIR / "job-progress"
+
+
+def progress_file(job_id: int) -> Path:
+    return progress_folder() / f"{job_id}.json"
+
+
+class _Outside:
+    """Writes a job's progress where others see it at once, while the handler's own
+    transaction is open: a second connection (PostgreSQL), or a file (SQLite)."""
+
+    def __init__(self, job: Job):
+        self.job = job
+        self.connection: Any = None
+        self.last = float("-inf")
+
+    def write(self) -> None:
+        if time.monotonic() - self.last < OUTSIDE_EVERY:
+            return
+        self.last = time.monotonic()
+        job = self.job
+        if connection.vendor == "sqlite":
+            _write_progress_file(job)
+            return
+        try:
+            if self.connection is None:
+                self.connection = connections.create_connection(DEFAULT_DB_ALIAS)
+                with self.connection.cursor() as cursor:
+                    # Progress is not worth waiting for: never behind a lock for long,
+                    # never waiting for the disk.
+                    cursor.execute("SET lock_timeout = '2s'")
+                    cursor.execute("SET synchronous_commit = off")
+            quote = self.connection.ops.quote_name
+            with self.connection.cursor() as cursor:
+                cursor.execute(
+                    f"UPDATE {quote(Job._meta.db_table)} SET progress = %s, step = %s, "  # noqa: S608
+                    "heartbeat_at = %s WHERE id = %s",  # the table's own name, quoted
+                    [job.progress, job.step, job.heartbeat_at, job.pk],
+                )
+        except DatabaseError:
+            logger.warning("could not write the progress of job %s", job.pk, exc_info=True)
+
+    def close(self) -> None:
+        if self.connection is not None:
+            self.connection.close()
+            self.connection = None
+        progress_file(self.job.pk).unlink(missing_ok=True)
+
+
+def _write_progress_file(job: Job) -> None:
+    path = progress_file(job.pk)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    said = {
+        "progress": job.progress,
+        "step": job.step,
+        "heartbeat_at": job.heartbeat_at.isoformat(),
+    }
+    partial = path.with_suffix(".part")
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        json.dump(said, handle)
+    os.replace(partial, path)  # whole or not at all, for a reader in another process
+
+
+def _progress_said_outside(job_id: int) -> dict[str, Any] | None:
+    try:
+        said = json.loads(progress_file(job_id).read_text(encoding="utf-8"))
+        said["heartbeat_at"] = datetime.fromisoformat(said["heartbeat_at"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return said
+
+
+def live(job: Job | None) -> Job | None:
+    """`job` as its page shows it: with the progress its handler said from inside its
+    transaction on SQLite (the file), where that is newer than the row."""
+    if job is None or job.status != JobStatus.RUNNING:
+        return job
+    said = _progress_said_outside(job.pk)
+    if said and (job.heartbeat_at is None or said["heartbeat_at"] > job.heartbeat_at):
+        job.progress, job.step = int(said["progress"]), str(said["step"])[:200]
+        job.heartbeat_at = said["heartbeat_at"]
+    return job
+
+
+def _progress_of(job: Job) -> tuple[Progress, _Outside]:
+    # Transactions already open when the handler starts are not its own (a test's).
+    outside, depth = _Outside(job), len(connection.atomic_blocks)
+
     def progress(percent: int, step: str) -> None:
         now = timezone.now()
         job.progress, job.step, job.heartbeat_at = max(0, min(100, int(percent))), step[:200], now
-        Job.objects.filter(pk=job.pk).update(progress=job.progress, step=job.step, heartbeat_at=now)
+        if len(connection.atomic_blocks) > depth:
+            outside.write()  # in the handler's transaction, no one would see it till the end
+        else:
+            Job.objects.filter(pk=job.pk).update(
+                progress=job.progress, step=job.step, heartbeat_at=now
+            )
 
-    return progress
+    return progress, outside
 
 
 def _finish(job: Job, status: str, **fields: Any) -> None:
@@ -149,8 +256,16 @@ def run_job(job_id: int) -> str:
     if not claimed:  # already done (or taken by a run that was thought dead): nothing to do
         return "skipped"
     job = Job.objects.get(pk=job_id)
+    progress, outside = _progress_of(job)
     try:
-        url = HANDLERS[job.kind](job, _progress_of(job))
+        return _run_handler(job, progress)
+    finally:
+        outside.close()  # after the row says how it ended
+
+
+def _run_handler(job: Job, progress: Progress) -> str:
+    try:
+        url = HANDLERS[job.kind](job, progress)
     except ValidationError as exc:
         _finish(job, JobStatus.REFUSED, message=" ".join(exc.messages), step="Refused")
         return "refused"
@@ -174,6 +289,10 @@ def requeue_stalled(now: Any = None) -> int:
     cutoff = now - stall_after()
     requeued = 0
     for job in Job.objects.filter(status=JobStatus.RUNNING, heartbeat_at__lt=cutoff):
+        said = _progress_said_outside(job.pk)  # SQLite: the handler's transaction is open
+        if said and said["heartbeat_at"] >= cutoff:
+            continue
+        progress_file(job.pk).unlink(missing_ok=True)
         with transaction.atomic():
             if job.attempts >= MAX_ATTEMPTS:
                 Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(

@@ -70,7 +70,7 @@ def paginate(request: HttpRequest, items: Any, per_page: int = 50) -> Page:
 def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """A background job's progress, for the person who started it; reloads itself every
     few seconds until the job ends, then links to what it made or says why not."""
-    job = get_visible_or_404(Job, request.user, pk=pk)
+    job = jobs.live(get_visible_or_404(Job, request.user, pk=pk))
     return render(request, "core/job.html", {"job": job, "refresh_seconds": 2})
 
 

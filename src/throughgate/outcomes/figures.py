@@ -151,8 +151,8 @@ def figures_of(row: CohortFigures) -> Figures:
 
 
 def pending() -> Job | None:
-    """The newest recalculation waiting for or in the worker, if any."""
-    return (
+    """The newest recalculation waiting for or in the worker, if any, as far as it has got."""
+    return jobs.live(
         # The primary, even in a view on the replica: a job queued a moment ago counts.
         Job.objects.using(DEFAULT_DB_ALIAS)
         .filter(kind=KIND, status__in=[JobStatus.QUEUED, JobStatus.RUNNING])
