@@ -367,12 +367,21 @@ def test_a_request_confirmed_over_an_hour_ago_must_be_confirmed_again(records, a
 @pytest.mark.parametrize(("role", "status"), [("mo", 403), ("cara", 403), ("sam", 403),
                                              ("kim", 404), ("pat", 404), ("fay", 404)])  # fmt: skip
 def test_only_the_manager_reaches_the_export(role, status, records, request, login):
-    client = make.confirm_password(login(request.getfixturevalue(role)))
+    user = request.getfixturevalue(role)
+    client = make.confirm_password(login(user))
     before = AuditEvent.objects.count()
     assert client.get(page_url(records.person)).status_code == status
     assert request_export(client, records.person).status_code == status
     assert client.get(download_url(records.person)).status_code == status
-    assert AuditEvent.objects.count() == before
+    new = AuditEvent.objects.order_by("seq")[before:]
+    if status == 403:  # works with the person, asked for everything: each try is recorded
+        assert [(e.action, e.actor, e.person_id, e.object_type) for e in new] == [
+            (AuditAction.REFUSED, user, records.person.pk, sar.REQUEST_OBJECT_TYPE)
+        ] * 3
+        assert all("refused" in e.summary for e in new)
+    else:  # cannot see the person: answered as if there were none, and nothing recorded
+        assert list(new) == []
+    assert not AuditEvent.objects.filter(action=AuditAction.EXPORT).exists()
 
 
 def test_a_missing_person_answers_404_to_the_manager(ade, login):

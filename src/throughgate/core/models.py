@@ -24,6 +24,7 @@ class AuditAction(models.TextChoices):
     DELETE = "delete", "Deleted"
     SEARCH = "search", "Searched"
     EXPORT = "export", "Exported"
+    REFUSED = "refused", "Refused"  # asked for something the role does not allow
     LOGIN = "login", "Logged in"
     LOGIN_FAILED = "login_failed", "Failed log-in"
     LOGOUT = "logout", "Logged out"

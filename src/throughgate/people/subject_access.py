@@ -486,6 +486,19 @@ def record_request(actor: Any, person: Person, reference: str) -> AuditEvent:
         )
 
 
+def record_refusal(actor: Any, person: Person) -> AuditEvent:
+    """Someone who may see `person` but not export them asked for the export: refused."""
+    with transaction.atomic():
+        return audit.record(
+            actor,
+            AuditAction.REFUSED,
+            object_type=REQUEST_OBJECT_TYPE,
+            object_id=person.pk,
+            person_id=person.pk,
+            summary="Subject access export refused: only a manager can export",
+        )
+
+
 def confirmed_request(actor: Any, person: Person, request_id: Any) -> AuditEvent | None:
     """The request this user confirmed for this person within REQUEST_VALID_FOR, or None."""
     try:

@@ -45,6 +45,9 @@ class SubjectAccessForm(forms.Form):
 def _exportable_person(request: HttpRequest, pk: int) -> Person:
     person = get_visible_or_404(Person, request.user, pk=pk)
     if not roles.is_admin(request.user):
+        # Someone who works with the person asked for all of it: the person's data
+        # protection officer would want to know, so the trail says so.
+        sar.record_refusal(request.user, person)
         raise PermissionDenied("Only a manager can export everything held about a person.")
     return person
 
