@@ -3,7 +3,6 @@ and the re-run completes."""
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import time
@@ -11,7 +10,7 @@ from typing import Any
 
 from tests.test_backup import ROOT, command, run_cli
 from tests.test_imports import PEOPLE_HEADERS, people_rows, write_csv
-from tests.test_jobs import Database, wait_for
+from tests.test_jobs import Database, stop, wait_for
 
 ROWS = 30_000
 ENQUEUE = """
@@ -77,11 +76,5 @@ def test_killing_the_worker_mid_import_saves_nothing_and_the_rerun_completes(tmp
         status, added = db.query("SELECT status, added FROM imports_importrun")[0]
         assert (status, added) == ("committed", ROWS)
     finally:
-        for process in workers:
-            if process.poll() is None:
-                os.kill(process.pid, signal.SIGTERM)
-                try:
-                    process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    process.kill()
+        stop(*workers)
         db.drop()

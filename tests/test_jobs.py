@@ -280,6 +280,17 @@ class Database:
             pg_admin(f'DROP DATABASE IF EXISTS "{self.pg_name}" WITH (FORCE)')
 
 
+def stop(*processes: subprocess.Popen[str]) -> None:
+    """SIGTERM to each process still running (a worker finishes its job in hand), then kill."""
+    for process in processes:
+        if process.poll() is None:
+            os.kill(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
 def wait_for(condition: Any, seconds: float, what: str) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -328,13 +339,7 @@ def test_killing_the_worker_mid_job_saves_nothing_and_the_next_worker_finishes_i
         names = db.query("SELECT count(DISTINCT name) FROM casework_agency")[0][0]
         assert names == 40
     finally:
-        for process in workers:
-            if process.poll() is None:
-                os.kill(process.pid, signal.SIGTERM)
-                try:
-                    process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    process.kill()
+        stop(*workers)
         db.drop()
 
 
@@ -422,11 +427,5 @@ def test_a_long_job_shows_its_progress_as_it_goes_and_is_not_taken_for_dead(tmp_
         assert job() == ("succeeded", 1)  # run once: never taken for dead
         assert db.query("SELECT count(*) FROM casework_agency")[0][0] == 80
     finally:
-        for process in processes:
-            if process.poll() is None:
-                os.kill(process.pid, signal.SIGTERM)
-                try:
-                    process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    process.kill()
+        stop(*processes)
         db.drop()

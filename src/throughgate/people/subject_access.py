@@ -475,27 +475,25 @@ def record_request(actor: Any, person: Person, reference: str) -> AuditEvent:
     """The admin confirmed a subject access request for `person`: the confirmation is
     what the download is later checked against."""
     reference = clean_reference(reference)
-    with transaction.atomic():
-        return audit.record(
-            actor,
-            AuditAction.CREATE,
-            object_type=REQUEST_OBJECT_TYPE,
-            object_id=person.pk,
-            person_id=person.pk,
-            summary=f"Subject access request confirmed: {reference}",
-        )
+    return _record_asked(actor, AuditAction.CREATE, person, f"request confirmed: {reference}")
 
 
 def record_refusal(actor: Any, person: Person) -> AuditEvent:
     """Someone who may see `person` but not export them asked for the export: refused."""
+    return _record_asked(
+        actor, AuditAction.REFUSED, person, "export refused: only a manager can export"
+    )
+
+
+def _record_asked(actor: Any, action: AuditAction, person: Person, what: str) -> AuditEvent:
     with transaction.atomic():
         return audit.record(
             actor,
-            AuditAction.REFUSED,
+            action,
             object_type=REQUEST_OBJECT_TYPE,
             object_id=person.pk,
             person_id=person.pk,
-            summary="Subject access export refused: only a manager can export",
+            summary=f"Subject access {what}",
         )
 
 
