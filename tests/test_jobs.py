@@ -4,6 +4,7 @@ the job runs again and what it saves is saved once, never half."""
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import sqlite3
@@ -58,6 +59,21 @@ def test_a_job_is_queued_with_its_row_and_run_by_the_worker(handlers, ade, run_j
     )  # fmt: skip
     assert job.started_at <= job.finished_at
     assert DBTaskResult.objects.get(id=job.task_id).status == "SUCCESSFUL"
+
+
+def test_a_worker_waiting_for_jobs_does_not_fill_the_log(handlers, ade, run_jobs, caplog):
+    caplog.set_level(logging.INFO)
+    for _ in range(3):  # `throughgate worker` looks at the queue every second
+        run_jobs()
+    handlers["noop"] = lambda job, progress: "/"
+    jobs.start(ade, "noop", "Counting", {})
+    run_jobs()
+    said = [(r.name, r.getMessage()) for r in caplog.records]
+    assert not [m for name, m in said if name.startswith("django_tasks_db")], said
+    # Each job still says when it starts and how it ended.
+    assert [m.rsplit("state=", 1)[1] for name, m in said if name == "django_tasks"] == [
+        "RUNNING", "SUCCESSFUL",
+    ]  # fmt: skip
 
 
 def test_a_refused_job_says_why_and_is_not_offered_again(handlers, ade, login, run_jobs):

@@ -466,8 +466,11 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    # Axes announces itself at INFO on every start; only its warnings matter.
-    "loggers": {"axes": {"level": "WARNING"}},
+    # Axes announces itself at INFO on every start; only its warnings matter. The task
+    # queue's worker says "Starting worker" and "No more tasks" at INFO each time
+    # `throughgate worker` looks at the queue (every second): its warnings and errors
+    # stay; each job's start and end are still logged, by django_tasks.
+    "loggers": {"axes": {"level": "WARNING"}, "django_tasks_db": {"level": "WARNING"}},
     "root": {
         "handlers": ["console"],
         "level": env_choice("LOG_LEVEL", "INFO", {"DEBUG", "INFO", "WARNING", "ERROR"}),
