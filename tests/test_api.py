@@ -7,7 +7,7 @@ each of whom may read only the referrals it sent.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -20,6 +20,7 @@ from throughgate.api.scopes import Scope
 from throughgate.casework.models import Contact, Referral
 from throughgate.casework.timeline import build_timeline
 from throughgate.core.models import AuditAction, AuditEvent
+from throughgate.people.models import CandidateStatus, DuplicateCandidate, FoundBy
 
 from . import make
 
@@ -228,6 +229,30 @@ def test_partner_sends_a_referral_stamped_with_its_organisation(feltham, program
     assert AuditEvent.objects.filter(
         action=AuditAction.CREATE, object_type="casework.referral", object_id=str(referral.pk)
     ).exists()
+
+
+def test_a_partners_referral_for_a_new_person_is_checked_for_duplicates_in_the_background(
+    feltham, cara, ade, programme, run_jobs, django_capture_on_commit_callbacks
+):
+    """Intake through the API, as through the referral form: the new record is scored by
+    the linkage model in the worker, and a likely pair waits on the manager's duplicates
+    page. The partner is told nothing of it."""
+    jon = make.make_person(cara, forename="Jon", surname="Smyth", date_of_birth=date(2006, 3, 12))
+    token = token_of(feltham, Scope.REFERRALS_WRITE, Scope.REFERRALS_READ)
+    body = referral_body(programme, person={
+        "forename": "John", "surname": "Smith", "date_of_birth": "2006-03-12"})  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=True):  # as after a real commit
+        response = send(token, body)
+    assert response.status_code == 201, response.content
+    new_person = Referral.objects.get(pk=response.json()["id"]).person
+    assert new_person.pk != jon.pk  # no shared identifier: a record of its own
+    assert "Smyth" not in response.content.decode()
+    assert not DuplicateCandidate.objects.exists()  # not in the request: in the worker
+    run_jobs()
+    found = DuplicateCandidate.objects.get()
+    assert {found.person_a_id, found.person_b_id} == {jon.pk, new_person.pk}
+    assert (found.found_by, found.status) == (FoundBy.INTAKE, CandidateStatus.OPEN)
+    assert list(DuplicateCandidate.objects.visible_to(ade)) == [found]
 
 
 def test_partner_sees_only_the_referrals_it_sent(feltham, probation, programme):

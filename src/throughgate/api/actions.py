@@ -22,7 +22,8 @@ from throughgate.core.actions import user_or_none
 from throughgate.core.models import AuditAction
 from throughgate.core.validators import normalise_crn, normalise_pnc_id, normalise_prison_number
 from throughgate.people import actions as people_actions
-from throughgate.people.models import Person
+from throughgate.people import linkage
+from throughgate.people.models import FoundBy, Person
 
 from .models import ApiToken, PartnerProfile, PartnerReferral
 from .scopes import scopes_for
@@ -192,7 +193,12 @@ def send_referral(
     if programme is None:
         raise ValidationError({"programme_id": "Choose one of the programmes listed."})
     person_data = dict(person_data)
-    person = _known_person(person_data) or people_actions.create_person(partner, person_data)
+    person = _known_person(person_data)
+    if person is None:
+        person = people_actions.create_person(partner, person_data)
+        # As at the referral form: once committed, the worker looks for this record under
+        # other spellings; a likely pair waits for the manager, the partner learns nothing.
+        linkage.review_later(partner, [person.pk], FoundBy.INTAKE)
     referral = casework_actions.create_referral(
         partner,
         person,
