@@ -199,6 +199,28 @@ def test_progress_said_outside_the_handlers_transaction_is_written_to_the_row(
     assert not jobs.progress_file(job.pk).exists()
 
 
+@pytest.mark.django_db(transaction=True)
+def test_progress_that_cannot_be_written_outside_does_not_fail_the_job(
+    handlers, ade, run_jobs, monkeypatch, tmp_path, caplog
+):
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("")  # SQLite's progress file cannot be made beneath a file
+    monkeypatch.setattr(jobs, "progress_folder", lambda: blocked / "job-progress")
+
+    def inside(job: Job, progress: jobs.Progress) -> str:
+        with transaction.atomic():
+            progress(40, "Checking row 2,000 of 5,000")
+        return "/done/"
+
+    handlers["inside"] = inside
+    job = jobs.start(ade, "inside", "Importing contacts", {})
+    run_jobs()
+    job.refresh_from_db()
+    assert (job.status, job.result_url) == (JobStatus.SUCCEEDED, "/done/")
+    if connection.vendor == "sqlite":
+        assert "could not write the progress of job" in caplog.text
+
+
 def test_a_stall_check_leaves_a_job_whose_progress_file_still_beats(handlers, ade):
     handlers["noop"] = lambda job, progress: "/"
     job = jobs.start(ade, "noop", "Importing contacts", {})

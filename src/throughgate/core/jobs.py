@@ -160,7 +160,10 @@ class _Outside:
         self.last = time.monotonic()
         job = self.job
         if connection.vendor == "sqlite":
-            _write_progress_file(job)
+            try:
+                _write_progress_file(job)
+            except OSError:  # a full disk should not fail the job itself
+                logger.warning("could not write the progress of job %s", job.pk, exc_info=True)
             return
         try:
             if self.connection is None:
