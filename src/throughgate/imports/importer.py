@@ -427,6 +427,17 @@ def check_rows(
     return parallel.Checked(report.problems, report.problem_count, passed, objs=objs)
 
 
+def _record_rows(
+    record: tuple[int, str, int], passed: list[tuple[str, int]], ids: list[int]
+) -> list[list[Any]]:
+    """The record map's rows (RECORD_COLUMNS) for the rows that passed, by the ids their
+    records took; `record` is the run's (source id, kind, run id)."""
+    source_id, kind, run_id = record
+    return [
+        [source_id, kind, external, i, run_id] for (external, _), i in zip(passed, ids, strict=True)
+    ]
+
+
 def worker_checker(setup: dict[str, Any]) -> Callable[[parallel.Chunk], parallel.Checked]:
     """`check_rows` as a worker process runs it: records made ready for the database
     there (`writes.prepare`, which encrypts the notes), so only plain values come back.
@@ -438,7 +449,7 @@ def worker_checker(setup: dict[str, Any]) -> Callable[[parallel.Chunk], parallel
     reader = _Reader(spec, setup["headers"], setup["mapping"])
     ctx: Context = setup["ctx"]
     vendor = setup["vendor"]
-    source_id, kind, run_id = setup["record"]
+    record = setup["record"]
 
     def check(chunk: parallel.Chunk) -> parallel.Checked:
         checked = check_rows(spec, reader, ctx, chunk)
@@ -451,12 +462,7 @@ def worker_checker(setup: dict[str, Any]) -> Callable[[parallel.Chunk], parallel
         ids = [id_of[number] for _, number in checked.passed]
         try:
             copy = writes.copy_text([[i, *row] for i, row in zip(ids, rows, strict=True)])
-            records_copy = writes.copy_text(
-                [
-                    [source_id, kind, external, i, run_id]
-                    for (external, _), i in zip(checked.passed, ids, strict=True)
-                ]
-            )
+            records_copy = writes.copy_text(_record_rows(record, checked.passed, ids))
         except writes.NotCopyText:  # a value for the driver to write: rows, as for SQLite
             checked.rows = rows
             return checked
@@ -496,6 +502,7 @@ def run_import(
     # A check writes nothing, so it needs no transaction (and, on SQLite, must not hold the
     # write lock for minutes). An import is one transaction: all of it or none.
     new_people: list[int] = []
+    record = (run.source_id, spec.kind, run.pk)  # what each record-map row says of the run
     workers = parallel.use_workers(spec.parallel, table.estimated_rows)
     stage: parallel.InProcess | parallel.Workers
     if workers:
@@ -507,7 +514,7 @@ def run_import(
                 "headers": table.headers,
                 "mapping": mapping,
                 "ctx": ctx,
-                "record": (run.source_id, spec.kind, run.pk),
+                "record": record,
             },
         )
     else:
@@ -531,14 +538,7 @@ def run_import(
             ids = spec.write(checked.objs, ctx)
         else:
             ids = writes.insert_prepared(spec.model, checked.rows or [])
-        writes.insert_rows(
-            SourceRecord,
-            RECORD_COLUMNS,
-            [
-                [run.source_id, spec.kind, external, pk, run.pk]
-                for (external, _), pk in zip(checked.passed, ids, strict=True)
-            ],
-        )
+        writes.insert_rows(SourceRecord, RECORD_COLUMNS, _record_rows(record, checked.passed, ids))
         report.added += len(ids)
         if spec.model is Person:
             new_people.extend(ids)
